@@ -1,0 +1,50 @@
+/*
+ * handlers.h - the REST handlers the route table (api/router.c) names.
+ * One file per resource; each handler follows api.h's contract.
+ */
+#ifndef HIL_API_HANDLERS_H
+#define HIL_API_HANDLERS_H
+
+#include "api/api.h"
+
+/* api/project.c */
+int project_list(struct api_req *r);
+int project_create(struct api_req *r);
+int project_delete(struct api_req *r);
+int project_connect_node(struct api_req *r);
+int project_detach_node(struct api_req *r);
+int project_list_nodes(struct api_req *r);
+int project_list_networks(struct api_req *r);
+
+/* api/node.c */
+int node_register(struct api_req *r);
+int node_delete(struct api_req *r);
+int node_show(struct api_req *r);
+int node_list(struct api_req *r);
+int node_register_nic(struct api_req *r);
+int node_delete_nic(struct api_req *r);
+int node_set_metadata(struct api_req *r);
+int node_delete_metadata(struct api_req *r);
+int node_set_obm(struct api_req *r);
+
+/* api/user.c */
+int user_list(struct api_req *r);
+int user_create(struct api_req *r);
+int user_delete(struct api_req *r);
+int user_add_project(struct api_req *r);
+int user_remove_project(struct api_req *r);
+int user_set_admin(struct api_req *r);
+
+/* api/misc.c */
+int misc_list_extensions(struct api_req *r);
+
+/* List helpers the handler files share (api/misc.c).  Sorting is by byte
+ * value, the order the original's sorted() gives labels, whatever the
+ * database's collation.  misc_column_array returns a new array of column
+ * col of every row (SQL NULLs skipped), or NULL when out of memory;
+ * misc_sort_strings sorts an array of strings in place and returns 0 or
+ * -ENOMEM. */
+json_t *misc_column_array(const struct db_res *res, int col, bool sort);
+int misc_sort_strings(json_t *array);
+
+#endif /* HIL_API_HANDLERS_H */

@@ -1,0 +1,135 @@
+/* reply.c - replies, errors and authorization checks for handlers. */
+#include "config.h"
+
+#include "api/api.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static const struct {
+	int status;
+	const char *type;
+} reply_errs[] = {
+	[API_E_VALIDATION] = {400, "ValidationError"},
+	[API_E_BAD_ARG] = {400, "BadArgumentError"},
+	[API_E_UNAUTH] = {401, "AuthorizationError"},
+	[API_E_FORBIDDEN] = {403, "AuthorizationError"},
+	[API_E_NOT_FOUND] = {404, "NotFoundError"},
+	[API_E_DUPLICATE] = {409, "DuplicateError"},
+	[API_E_MISMATCH] = {409, "ProjectMismatchError"},
+	[API_E_BLOCKED] = {409, "BlockedError"},
+	[API_E_ILLEGAL] = {409, "IllegalStateError"},
+	[API_E_ALLOCATION] = {500, "AllocationError"},
+	[API_E_SERVER] = {500, "ServerError"},
+};
+
+static void reply_set(struct api_req *r, int status, json_t *body)
+{
+	json_decref(r->body);
+	r->status = status;
+	r->body = body;
+}
+
+int api_reply_empty(struct api_req *r)
+{
+	reply_set(r, 200, NULL);
+	return API_DONE;
+}
+
+int api_reply_json(struct api_req *r, int status, json_t *body)
+{
+	if (!body)
+		return api_error(r, API_E_SERVER, "out of memory");
+	reply_set(r, status, body);
+	return API_DONE;
+}
+
+json_t *api_error_body(const char *type, const char *msg)
+{
+	return json_pack("{s:s, s:s}", "type", type, "msg", msg);
+}
+
+int api_error(struct api_req *r, enum api_err e, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply_set(r, reply_errs[e].status,
+		  api_error_body(reply_errs[e].type, msg));
+	return r->status;
+}
+
+int api_db_error(struct api_req *r, int err)
+{
+	if (err == -EEXIST)
+		return api_error(r, API_E_DUPLICATE,
+				 "the object was created concurrently");
+	if (err == -EAGAIN)
+		r->retry = true;
+	return api_error(r, API_E_SERVER, "database error");
+}
+
+int api_need_admin(struct api_req *r)
+{
+	if (r->who.admin)
+		return 0;
+	if (!r->who.authenticated)
+		return api_error(r, API_E_UNAUTH, "authentication required");
+	return api_error(r, API_E_FORBIDDEN,
+			 "this call needs administrator rights");
+}
+
+bool api_has_project(struct api_req *r, const char *project_id)
+{
+	struct db_res *res = NULL;
+	bool ok = false;
+
+	if (r->who.admin)
+		return true;
+	if (!project_id || !r->who.authenticated)
+		return false;
+	if (r->who.user_id[0] == '\0') {
+		for (size_t i = 0; i < r->who.nprojects; i++)
+			if (strcmp(r->who.projects[i], project_id) == 0)
+				return true;
+		return false;
+	}
+	ok = db_q(r->db, Q_AUTH_USER_IN_PROJECT, &res, r->who.user_id,
+		  project_id) > 0;
+	db_res_free(res);
+	return ok;
+}
+
+int api_need_project(struct api_req *r, const char *project_id)
+{
+	if (api_has_project(r, project_id))
+		return 0;
+	if (!r->who.authenticated)
+		return api_error(r, API_E_UNAUTH, "authentication required");
+	return api_error(r, API_E_FORBIDDEN,
+			 "this call needs access to the project");
+}
+
+json_t *api_arg(const struct api_req *r, const char *name)
+{
+	return r->args ? json_object_get(r->args, name) : NULL;
+}
+
+const char *api_arg_str(const struct api_req *r, const char *name)
+{
+	return json_string_value(api_arg(r, name));
+}
+
+bool api_arg_bool(const struct api_req *r, const char *name, bool dflt)
+{
+	json_t *v = api_arg(r, name);
+
+	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}

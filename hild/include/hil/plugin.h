@@ -1,0 +1,239 @@
+/*
+ * hil/plugin.h - the one header a HIL driver includes.
+ *
+ * A plugin is a shared object that exports exactly one data symbol,
+ * hil_plugin_entry, a descriptor hild checks before it runs any plugin code:
+ * ABI major (exact match), ABI minor (not newer than hild's), the size of
+ * every struct it hands over, its kind, and a name that matches its file
+ * name.  The host lends a function table (struct hil_host); a driver reaches
+ * hild through nothing else.  No heap memory crosses this interface: strings
+ * a driver receives are borrowed for the duration of the call, strings it
+ * returns are static or live in its own session.
+ *
+ * Build out of tree with PKG_CHECK_MODULES([HIL], [hil-plugin >= 1.0]) and
+ * link with -module -avoid-version -no-undefined
+ * -export-symbols-regex '^hil_plugin_entry$'.
+ */
+#ifndef HIL_PLUGIN_H
+#define HIL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HIL_PLUGIN_ABI_MAJOR 1
+#define HIL_PLUGIN_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define HIL_EXPORT	 __attribute__((visibility("default")))
+#define HIL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define HIL_EXPORT
+#define HIL_PRINTF(a, b)
+#endif
+
+enum hil_plugin_kind {
+	HIL_PLUGIN_SWITCH = 1,
+	HIL_PLUGIN_OBM = 2,
+	HIL_PLUGIN_AUTH = 3,
+};
+
+/* Log levels, as syslog's. */
+enum hil_log_level {
+	HIL_LOG_ERR = 3,
+	HIL_LOG_WARNING = 4,
+	HIL_LOG_NOTICE = 5,
+	HIL_LOG_INFO = 6,
+	HIL_LOG_DEBUG = 7,
+};
+
+/*
+ * Settings a driver declares, as a table ending with a NULL key.  hild
+ * validates what an admin sends (types, required keys, no unknown keys)
+ * before the driver sees it; secret values are stored but never returned by
+ * the API nor logged.
+ */
+enum hil_setting_type {
+	HIL_SETTING_STRING = 1,
+	HIL_SETTING_INT = 2,
+	HIL_SETTING_BOOL = 3,
+};
+
+#define HIL_SETTING_REQUIRED 0x1u
+#define HIL_SETTING_SECRET   0x2u
+
+struct hil_setting {
+	const char *key;
+	enum hil_setting_type type;
+	unsigned flags;
+	long long min,
+		max; /* bounds for HIL_SETTING_INT; ignored if min > max */
+	const char *help;
+};
+
+/*
+ * One call from hild into a driver: the settings of the switch or node it
+ * concerns, a deadline, and room for an error message.  Opaque; reached
+ * through the host table.
+ */
+struct hil_call;
+
+/* One request an auth plugin is asked to authenticate.  Opaque. */
+struct hil_auth_request;
+
+/* The function table hild lends to every plugin. */
+struct hil_host {
+	uint32_t size; /* sizeof(struct hil_host) as hild was built */
+	uint32_t abi_minor;
+
+	void (*log)(enum hil_log_level level, const char *fmt, ...)
+		HIL_PRINTF(2, 3);
+
+	/* Typed settings of the object a call concerns.  setting_str returns
+	 * NULL when the key is absent; setting_int and setting_bool return
+	 * -ENOENT when absent, 0 with *ret written otherwise. */
+	const char *(*setting_str)(const struct hil_call *call,
+				   const char *key);
+	int (*setting_int)(const struct hil_call *call, const char *key,
+			   long long *ret);
+	int (*setting_bool)(const struct hil_call *call, const char *key,
+			    int *ret);
+
+	/* Plugin-wide options from hild.conf ("plugin.<name>.<key> = value"),
+	 * NULL when absent. */
+	const char *(*option)(const char *plugin, const char *key);
+
+	/* Milliseconds left before the call's deadline; <= 0 when past. */
+	long long (*deadline_left_ms)(const struct hil_call *call);
+
+	/* Record the reason a call failed; shown to the API client as the
+	 * operation's error text.  Never put secrets in it. */
+	void (*set_error)(struct hil_call *call, const char *fmt, ...)
+		HIL_PRINTF(2, 3);
+
+	/* Run argv[0] (an absolute path) without a shell, feeding it input
+	 * (may be NULL), capturing at most outlen-1 bytes of its stdout into
+	 * out (NUL-terminated), killing it at the call's deadline.  Returns
+	 * its exit status (>= 0), or -ETIMEDOUT, or another negative errno. */
+	int (*run)(struct hil_call *call, const char *const argv[],
+		   const char *input, char *out, size_t outlen);
+
+	/* Auth plugins: read a request header (NULL if absent), and sinks for
+	 * the identity the plugin establishes. */
+	const char *(*auth_header)(const struct hil_auth_request *req,
+				   const char *name);
+	int (*auth_set_user)(struct hil_auth_request *req, const char *user);
+	int (*auth_set_admin)(struct hil_auth_request *req, int admin);
+	int (*auth_add_project)(struct hil_auth_request *req,
+				const char *project);
+};
+
+/*
+ * Switch drivers.  Channels are "vlan/native" or "vlan/<id>".  A session
+ * is used by one thread at a time; every call may block but honours the
+ * call's deadline and returns -ETIMEDOUT past it.
+ */
+struct hil_switch_ops {
+	uint32_t size; /* sizeof(struct hil_switch_ops) */
+	const struct hil_setting *settings;
+	/* NULL-terminated, e.g. {"nativeless-trunk-mode", NULL} */
+	const char *const *capabilities;
+
+	/* 0 if the driver accepts the port name, -EINVAL otherwise. */
+	int (*port_valid)(const char *port);
+
+	/* Open a session to the switch the call's settings describe. */
+	int (*session_open)(const struct hil_host *host, struct hil_call *call,
+			    void **ret_session);
+	/* Put the port on vlan (a decimal id) for channel, or take the
+	 * channel off when vlan is NULL.  Idempotent. */
+	int (*set_port)(void *session, struct hil_call *call, const char *port,
+			const char *channel, const char *vlan);
+	/* Remove every VLAN from the port and reset it.  Idempotent. */
+	int (*revert_port)(void *session, struct hil_call *call,
+			   const char *port);
+	/* Read the port back: call sink once per channel that carries a VLAN.
+	 * Optional (NULL): then hild cannot verify the switch. */
+	int (*get_port)(void *session, struct hil_call *call, const char *port,
+			void (*sink)(void *arg, const char *channel,
+				     const char *vlan),
+			void *arg);
+	/* Close the session, saving the configuration first when save != 0.
+	 * Always releases the session, even when it returns an error. */
+	int (*session_close)(void *session, struct hil_call *call, int save);
+};
+
+/* Out-of-band management drivers (power, boot device, serial console). */
+enum hil_power_action {
+	HIL_POWER_ON = 1,
+	HIL_POWER_OFF = 2,
+	HIL_POWER_CYCLE = 3,
+	HIL_POWER_RESET = 4,
+};
+
+struct hil_obm_ops {
+	uint32_t size; /* sizeof(struct hil_obm_ops) */
+	const struct hil_setting *settings;
+
+	int (*power)(const struct hil_host *host, struct hil_call *call,
+		     enum hil_power_action action);
+	/* Write a short status text ("On", "Off") into buf. */
+	int (*power_status)(const struct hil_host *host, struct hil_call *call,
+			    char *buf, size_t len);
+	/* 0 if the driver knows the device name, -EINVAL otherwise. */
+	int (*bootdev_valid)(const char *dev);
+	int (*set_bootdev)(const struct hil_host *host, struct hil_call *call,
+			   const char *dev);
+	/* Serial console: open, read what arrived (0 = nothing yet before
+	 * the deadline, < 0 = error), close.  Optional (NULL). */
+	int (*console_open)(const struct hil_host *host, struct hil_call *call,
+			    void **ret_console);
+	long (*console_read)(void *console, struct hil_call *call, char *buf,
+			     size_t len);
+	void (*console_close)(void *console);
+};
+
+/* Auth drivers turn a request's headers into an identity. */
+struct hil_auth_ops {
+	uint32_t size; /* sizeof(struct hil_auth_ops) */
+	/* Return 1 and call the host's auth_set_* sinks when the request
+	 * carries a valid credential, 0 when it carries none of this
+	 * plugin's kind (anonymous), a negative errno when it carries a
+	 * credential that is invalid (401). */
+	int (*authenticate)(const struct hil_host *host,
+			    struct hil_auth_request *req);
+	/* Value for the WWW-Authenticate header of a 401, e.g. "MUNGE". */
+	const char *challenge;
+};
+
+struct hil_plugin {
+	uint32_t abi_major; /* HIL_PLUGIN_ABI_MAJOR */
+	uint32_t abi_minor; /* HIL_PLUGIN_ABI_MINOR */
+	uint32_t size;	    /* sizeof(struct hil_plugin) */
+	uint32_t kind;	    /* enum hil_plugin_kind */
+	const char *name;   /* must equal the file name without ".so" */
+	const char *description;
+
+	/* Optional.  init runs once, after every check and before hild starts
+	 * its threads; it may start a background thread that fini joins.
+	 * Returns 0 or a negative errno (hild then refuses to start). */
+	int (*init)(const struct hil_host *host);
+	void (*fini)(void);
+
+	/* Exactly the one that matches kind is set. */
+	const struct hil_switch_ops *switch_ops;
+	const struct hil_obm_ops *obm_ops;
+	const struct hil_auth_ops *auth_ops;
+};
+
+/* The symbol every plugin defines. */
+#define HIL_PLUGIN_ENTRY HIL_EXPORT const struct hil_plugin hil_plugin_entry
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HIL_PLUGIN_H */
