@@ -280,7 +280,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	if (o.mode == MODE_TEST) {
-		printf("%s: ok\n", o.conf_path);
+		r = plugin_init_all();
+		if (r == 0)
+			printf("%s: ok\n", o.conf_path);
 		goto out;
 	}
 	if (o.mode == MODE_SERVE && o.detach) {

@@ -33,14 +33,8 @@
  */
 int plugin_load(const char *dir, const char *name, enum hil_plugin_kind kind);
 
-/*
- * Installed plugins live in one directory per kind under the plugin
- * directory fixed at configure time, PLUGINDIR/<kind name>, so that a
- * switch and an OBM driver may share a name.  plugin_load() from there.
- */
-int plugin_load_installed(const char *name, enum hil_plugin_kind kind);
-
-/* "switch", "obm", "auth", or NULL for an unknown kind. */
+/* "switch", "obm", "auth" (also the names of the plugin directory's
+ * subdirectories, <plugin_dir>/<kind>/<name>.so), or NULL. */
 const char *plugin_kind_name(enum hil_plugin_kind kind);
 
 /*

@@ -47,4 +47,12 @@ int misc_list_extensions(struct api_req *r);
 json_t *misc_column_array(const struct db_res *res, int col, bool sort);
 int misc_sort_strings(json_t *array);
 
+/* Room for a row id as text (a decimal int64 and its NUL). */
+#define MISC_ID_LEN 24
+/* Look up the id of the object named label with query q (one parameter;
+ * the id in column 0).  Returns 0 with the id in ret_id, or the status of
+ * the error reply it set (404 "no <what> '<label>'"). */
+int misc_find_id(struct api_req *r, enum db_query q, const char *what,
+		 const char *label, char ret_id[MISC_ID_LEN]);
+
 #endif /* HIL_API_HANDLERS_H */

@@ -270,12 +270,13 @@ int http_start(const char *addr, unsigned port, unsigned threads,
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(
 		flags, (uint16_t)port, NULL, NULL, http_access, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
 		threads, MHD_OPTION_CONNECTION_LIMIT, HTTP_CONN_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_END);
 	if (!h->mhd) {
 		log_err("could not listen on %s port %u", addr, port);
 		r = -EADDRINUSE;

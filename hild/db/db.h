@@ -84,6 +84,11 @@ int db_exec(struct db_conn *c, enum db_query q, struct db_res **ret_res,
 /* db_q0(c, Q_X, &res) - a query without parameters. */
 #define db_q0(c, q, ret_res) db_exec((c), (q), (ret_res), 0, NULL)
 
+/* Prepare every query of the table on c without running any; each one
+ * that fails is logged with its name.  For the tests, which prove that all
+ * of queries.def is valid on both backends.  Returns 0 or -EIO. */
+int db_prepare_all(struct db_conn *c);
+
 int db_res_rows(const struct db_res *r);
 int db_res_cols(const struct db_res *r);
 /* Borrowed text of one cell, valid until db_res_free; NULL for SQL NULL. */

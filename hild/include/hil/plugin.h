@@ -2,17 +2,22 @@
  * hil/plugin.h - the one header a HIL driver includes.
  *
  * A plugin is a shared object that exports exactly one data symbol,
- * hil_plugin_entry, a descriptor hild checks before it runs any plugin code:
- * ABI major (exact match), ABI minor (not newer than hild's), the size of
- * every struct it hands over, its kind, and a name that matches its file
- * name.  The host lends a function table (struct hil_host); a driver reaches
- * hild through nothing else.  No heap memory crosses this interface: strings
- * a driver receives are borrowed for the duration of the call, strings it
- * returns are static or live in its own session.
+ * hil_plugin_entry, a descriptor hild checks before it calls any plugin
+ * function: ABI major (exact match), ABI minor (not newer than hild's), the
+ * size of every struct it hands over, its kind, and a name that matches its
+ * file name.  A plugin has no ELF constructors or destructors (they would
+ * run before those checks); it starts in init.  The host lends a function
+ * table (struct hil_host); a driver reaches hild through nothing else.  No
+ * heap memory crosses this interface: strings a driver receives are borrowed
+ * for the duration of the call, strings it returns are static or live in its
+ * own session.
  *
  * Build out of tree with PKG_CHECK_MODULES([HIL], [hil-plugin >= 1.0]) and
  * link with -module -avoid-version -no-undefined
- * -export-symbols-regex '^hil_plugin_entry$'.
+ * -export-symbols-regex '^hil_plugin_entry$'.  Install the result as
+ * <name>.so in the directory of its kind, which
+ * `pkg-config --variable=switchplugindir hil-plugin` (or obmplugindir,
+ * authplugindir) names.
  */
 #ifndef HIL_PLUGIN_H
 #define HIL_PLUGIN_H
@@ -92,9 +97,12 @@ struct hil_host {
 	void (*log)(enum hil_log_level level, const char *fmt, ...)
 		HIL_PRINTF(2, 3);
 
-	/* Typed settings of the object a call concerns.  setting_str returns
-	 * NULL when the key is absent; setting_int and setting_bool return
-	 * -ENOENT when absent, 0 with *ret written otherwise. */
+	/* Typed settings of the object a call concerns, readable when the
+	 * driver's settings table declares them, through the accessor of
+	 * their declared type.  setting_str returns NULL when the key is
+	 * absent; setting_int and setting_bool return -ENOENT when absent,
+	 * -EINVAL when the key is declared with another type, 0 with *ret
+	 * written otherwise. */
 	const char *(*setting_str)(const struct hil_call *call,
 				   const char *key);
 	int (*setting_int)(const struct hil_call *call, const char *key,
@@ -114,10 +122,14 @@ struct hil_host {
 	void (*set_error)(struct hil_call *call, const char *fmt, ...)
 		HIL_PRINTF(2, 3);
 
-	/* Run argv[0] (an absolute path) without a shell, feeding it input
-	 * (may be NULL), capturing at most outlen-1 bytes of its stdout into
-	 * out (NUL-terminated), killing it at the call's deadline.  Returns
-	 * its exit status (>= 0), or -ETIMEDOUT, or another negative errno. */
+	/* Run argv[0] (an absolute path) without a shell, in a process group
+	 * of its own, with only PATH and LC_ALL=C in its environment and its
+	 * stderr discarded; feed it input (may be NULL), capture at most
+	 * outlen-1 bytes of its stdout into out (NUL-terminated; out may be
+	 * NULL with outlen 0), kill it at the call's deadline.  Returns its
+	 * exit status (>= 0; 128 + the signal number if a signal ended it),
+	 * or -ETIMEDOUT, or another negative errno (-ENOENT: no such
+	 * program). */
 	int (*run)(struct hil_call *call, const char *const argv[],
 		   const char *input, char *out, size_t outlen);
 

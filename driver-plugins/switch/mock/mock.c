@@ -1,0 +1,578 @@
+/*
+ * mock.c - the in-memory switch driver, and the template for real ones.
+ *
+ * Copy this file to start a switch driver.  Everything a driver does is
+ * here in its simplest form: declare settings as a table, read plugin-wide
+ * options once in init, validate port names without touching the switch,
+ * open a session from the call's settings, change and read back ports,
+ * honour the call's deadline, say why a call failed with set_error, and
+ * release everything in session_close even when it fails.  A real driver
+ * replaces the map below with its protocol (SSH CLI, REST, OVSDB, ...).
+ *
+ * The "switch" is a map hostname -> port -> channel -> VLAN shared by all
+ * sessions, so that hild's API, engine and tests can see what a real
+ * switch would hold.  Channels are "vlan/native", "vlan/<id>", or "null"
+ * (the null network allocator's only channel); the VLAN is kept as the
+ * text hild sends.
+ *
+ * Test knobs, plugin options in hild.conf (plugin.mock.<key> = value):
+ *   fail_host = <hostname>  session_open to that switch fails (refused)
+ *   fail_port = <port>      set_port and revert_port on that port fail
+ *   delay_ms = <0..60000>   set_port and revert_port take that long (or
+ *                           stop at the deadline with -ETIMEDOUT)
+ *   journal = <abs. path>   append one line per session and operation,
+ *                           so tests can count sessions (batching) and
+ *                           see the order of changes
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hil/plugin.h>
+
+/* Named limits: the mock holds what clients send, so bound it. */
+#define MOCK_MAX_SWITCHES 1024 /* distinct hostnames */
+#define MOCK_MAX_PORTS	  4096 /* ports of one switch */
+#define MOCK_MAX_CHANNELS 4096 /* channels on one port */
+#define MOCK_MAX_PORT	  32   /* bytes of a port name */
+#define MOCK_MAX_CHANNEL  40   /* bytes of a channel */
+#define MOCK_MAX_VLAN	  64   /* bytes of a VLAN (network id) */
+#define MOCK_MAX_HOST	  255  /* bytes of a hostname */
+#define MOCK_MAX_DELAY_MS 60000
+
+/* The settings an admin gives when registering a mock switch, as the
+ * original HIL's mock switch took them.  hild validates them against this
+ * table before a call reaches the driver. */
+static const struct hil_setting mock_settings[] = {
+	{"hostname", HIL_SETTING_STRING, HIL_SETTING_REQUIRED, 0, 0,
+	 "host name or address of the switch"},
+	{"username", HIL_SETTING_STRING, HIL_SETTING_REQUIRED, 0, 0,
+	 "user to log in as"},
+	{"password", HIL_SETTING_STRING,
+	 HIL_SETTING_REQUIRED | HIL_SETTING_SECRET, 0, 0,
+	 "password of that user; never shown"},
+	{NULL, 0, 0, 0, 0, NULL},
+};
+
+static const char *const mock_capabilities[] = {"nativeless-trunk-mode", NULL};
+
+struct mock_channel {
+	char channel[MOCK_MAX_CHANNEL + 1];
+	char vlan[MOCK_MAX_VLAN + 1];
+};
+
+struct mock_port {
+	char name[MOCK_MAX_PORT + 1];
+	struct mock_channel *channels; /* sorted by channel */
+	size_t nchannels;
+};
+
+struct mock_switch {
+	struct mock_switch *next;
+	char *hostname;
+	struct mock_port *ports;
+	size_t nports;
+	unsigned long sessions; /* opened so far */
+	unsigned long saves;	/* sessions closed with save */
+};
+
+struct mock_session {
+	struct mock_switch *sw; /* lives until fini */
+	unsigned long id;
+};
+
+/* The host table, kept from init for the functions that are not given it. */
+static const struct hil_host *mock_host;
+
+/* Options, read once in init. */
+static char *mock_fail_host;
+static char *mock_fail_port;
+static long long mock_delay_ms;
+static int mock_journal_fd = -1;
+
+/* Sessions run on many threads at once; one lock guards the map and the
+ * journal.  Never held while sleeping or calling back into hild. */
+static pthread_mutex_t mock_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mock_switch *mock_switches;
+static size_t mock_nswitches;
+
+/* "^(gi|te)\d+/\d+(/\d+)?$": two or three slash-separated numbers.  A
+ * driver checks the syntax only; whether the port exists is the switch's
+ * business, found out when a call reaches it. */
+static int mock_port_valid(const char *port)
+{
+	const char *p;
+	int groups = 0;
+
+	if (!port || strnlen(port, MOCK_MAX_PORT + 1) > MOCK_MAX_PORT)
+		return -EINVAL;
+	if (strncmp(port, "gi", 2) != 0 && strncmp(port, "te", 2) != 0)
+		return -EINVAL;
+	p = port + 2;
+	for (;;) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		groups++;
+		if (*p == '\0')
+			break;
+		if (*p != '/' || groups == 3)
+			return -EINVAL;
+		p++;
+	}
+	return groups >= 2 ? 0 : -EINVAL;
+}
+
+/* A real driver parses the VLAN id here (1..4094) and refuses anything
+ * else; the mock also serves the null allocator, whose ids are opaque. */
+static bool mock_token_valid(const char *s, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n]; n++)
+		if (n == max || s[n] <= ' ' || s[n] > '~')
+			return false;
+	return n > 0;
+}
+
+static bool mock_channel_valid(const char *channel)
+{
+	if (!channel ||
+	    strnlen(channel, MOCK_MAX_CHANNEL + 1) > MOCK_MAX_CHANNEL)
+		return false;
+	if (strcmp(channel, "null") == 0 || strcmp(channel, "vlan/native") == 0)
+		return true;
+	return strncmp(channel, "vlan/", 5) == 0 &&
+	       mock_token_valid(channel + 5, MOCK_MAX_CHANNEL);
+}
+
+/* Append one line to the journal, if there is one.  Caller holds the
+ * lock, which keeps lines whole and in the order changes happened. */
+__attribute__((format(printf, 1, 2))) static void mock_journal(const char *fmt,
+							       ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	if (mock_journal_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(mock_journal_fd, line, (size_t)n) != n)
+		mock_host->log(HIL_LOG_WARNING,
+			       "mock switch: could not write the journal");
+}
+
+static struct mock_switch *mock_switch_get(const char *hostname)
+{
+	struct mock_switch *sw;
+
+	for (sw = mock_switches; sw; sw = sw->next)
+		if (strcmp(sw->hostname, hostname) == 0)
+			return sw;
+	if (mock_nswitches == MOCK_MAX_SWITCHES)
+		return NULL;
+	sw = calloc(1, sizeof(*sw));
+	if (!sw)
+		return NULL;
+	sw->hostname = strdup(hostname);
+	if (!sw->hostname) {
+		free(sw);
+		return NULL;
+	}
+	sw->next = mock_switches;
+	mock_switches = sw;
+	mock_nswitches++;
+	return sw;
+}
+
+/* The port, created when create is set; NULL if absent or no room. */
+static struct mock_port *mock_port_get(struct mock_switch *sw, const char *name,
+				       bool create)
+{
+	struct mock_port *ports;
+
+	for (size_t i = 0; i < sw->nports; i++)
+		if (strcmp(sw->ports[i].name, name) == 0)
+			return &sw->ports[i];
+	if (!create || sw->nports == MOCK_MAX_PORTS)
+		return NULL;
+	ports = realloc(sw->ports, (sw->nports + 1) * sizeof(*ports));
+	if (!ports)
+		return NULL;
+	sw->ports = ports;
+	ports = &sw->ports[sw->nports++];
+	*ports = (struct mock_port){0};
+	snprintf(ports->name, sizeof(ports->name), "%s", name);
+	return ports;
+}
+
+/* Set (vlan != NULL) or clear the channel of a port.  Caller holds the
+ * lock.  0, -ENOMEM, or -ENOSPC. */
+static int mock_port_set(struct mock_port *port, const char *channel,
+			 const char *vlan)
+{
+	struct mock_channel *chs;
+	size_t i;
+	int cmp = 1;
+
+	for (i = 0; i < port->nchannels; i++) {
+		cmp = strcmp(port->channels[i].channel, channel);
+		if (cmp >= 0)
+			break;
+	}
+	if (i < port->nchannels && cmp == 0) {
+		if (vlan)
+			snprintf(port->channels[i].vlan,
+				 sizeof(port->channels[i].vlan), "%s", vlan);
+		else {
+			port->nchannels--;
+			memmove(&port->channels[i], &port->channels[i + 1],
+				(port->nchannels - i) * sizeof(*chs));
+		}
+		return 0;
+	}
+	if (!vlan)
+		return 0; /* already off: set_port is idempotent */
+	if (port->nchannels == MOCK_MAX_CHANNELS)
+		return -ENOSPC;
+	chs = realloc(port->channels, (port->nchannels + 1) * sizeof(*chs));
+	if (!chs)
+		return -ENOMEM;
+	port->channels = chs;
+	memmove(&chs[i + 1], &chs[i], (port->nchannels - i) * sizeof(*chs));
+	port->nchannels++;
+	snprintf(chs[i].channel, sizeof(chs[i].channel), "%s", channel);
+	snprintf(chs[i].vlan, sizeof(chs[i].vlan), "%s", vlan);
+	return 0;
+}
+
+/*
+ * Stand in for the time a real switch takes.  Every wait in a driver is
+ * bounded by the call's deadline: past it, give up with -ETIMEDOUT and
+ * leave the switch as it was if you can.
+ */
+static int mock_delay(struct hil_call *call, const char *port)
+{
+	long long left = mock_host->deadline_left_ms(call);
+	long long ms = mock_delay_ms < left ? mock_delay_ms : left;
+	struct timespec ts;
+
+	if (ms > 0) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+	if (mock_host->deadline_left_ms(call) <= 0) {
+		mock_host->set_error(call, "timed out changing port '%s'",
+				     port);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* The fault a test asked for, if it concerns this port. */
+static int mock_injected(struct hil_call *call, const char *port)
+{
+	if (mock_fail_port && strcmp(mock_fail_port, port) == 0) {
+		mock_host->set_error(
+			call, "port '%s' failed (injected failure)", port);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int mock_session_open(const struct hil_host *host, struct hil_call *call,
+			     void **ret_session)
+{
+	struct mock_session *s;
+	struct mock_switch *sw;
+	const char *hostname;
+
+	if (host->deadline_left_ms(call) <= 0) {
+		host->set_error(call, "timed out before connecting");
+		return -ETIMEDOUT;
+	}
+	/* hild validated the settings against mock_settings, so a required
+	 * string is there; check anyway, a driver never trusts a pointer. */
+	hostname = host->setting_str(call, "hostname");
+	if (!hostname || !*hostname ||
+	    strnlen(hostname, MOCK_MAX_HOST + 1) > MOCK_MAX_HOST) {
+		host->set_error(call, "the switch has no valid hostname");
+		return -EINVAL;
+	}
+	if (mock_fail_host && strcmp(mock_fail_host, hostname) == 0) {
+		host->set_error(call,
+				"could not connect to '%s': connection "
+				"refused (injected failure)",
+				hostname);
+		return -ECONNREFUSED;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_lock(&mock_lock);
+	sw = mock_switch_get(hostname);
+	if (sw) {
+		s->sw = sw;
+		s->id = ++sw->sessions;
+		mock_journal("open %s %lu", hostname, s->id);
+	}
+	pthread_mutex_unlock(&mock_lock);
+	if (!sw) {
+		free(s);
+		host->set_error(call, "too many mock switches");
+		return -ENOSPC;
+	}
+	host->log(HIL_LOG_DEBUG, "mock switch '%s': session %lu opened",
+		  hostname, s->id);
+	*ret_session = s;
+	return 0;
+}
+
+static int mock_set_port(void *session, struct hil_call *call, const char *port,
+			 const char *channel, const char *vlan)
+{
+	struct mock_session *s = session;
+	struct mock_port *p;
+	int r;
+
+	if (mock_port_valid(port) < 0 || !mock_channel_valid(channel) ||
+	    (vlan && !mock_token_valid(vlan, MOCK_MAX_VLAN))) {
+		mock_host->set_error(call, "invalid port, channel or vlan");
+		return -EINVAL;
+	}
+	r = mock_delay(call, port);
+	if (r < 0)
+		return r;
+	r = mock_injected(call, port);
+	if (r < 0)
+		return r;
+
+	pthread_mutex_lock(&mock_lock);
+	/* Taking a channel off a port the switch never saw changes nothing;
+	 * a port is created only to put something on it. */
+	p = mock_port_get(s->sw, port, vlan != NULL);
+	if (p)
+		r = mock_port_set(p, channel, vlan);
+	else
+		r = vlan ? -ENOSPC : 0;
+	if (r == 0)
+		mock_journal("set %s %s %s %s", s->sw->hostname, port, channel,
+			     vlan ? vlan : "-");
+	pthread_mutex_unlock(&mock_lock);
+	if (r < 0)
+		mock_host->set_error(call, "could not set port '%s': %s", port,
+				     r == -ENOMEM ? "out of memory"
+						  : "too many entries");
+	return r;
+}
+
+static int mock_revert_port(void *session, struct hil_call *call,
+			    const char *port)
+{
+	struct mock_session *s = session;
+	struct mock_port *p;
+	int r;
+
+	if (mock_port_valid(port) < 0) {
+		mock_host->set_error(call, "invalid port");
+		return -EINVAL;
+	}
+	r = mock_delay(call, port);
+	if (r < 0)
+		return r;
+	r = mock_injected(call, port);
+	if (r < 0)
+		return r;
+
+	pthread_mutex_lock(&mock_lock);
+	p = mock_port_get(s->sw, port, false);
+	if (p) {
+		free(p->channels);
+		p->channels = NULL;
+		p->nchannels = 0;
+	}
+	mock_journal("revert %s %s", s->sw->hostname, port);
+	pthread_mutex_unlock(&mock_lock);
+	return 0;
+}
+
+/* Copy the port out under the lock, then call the sink without it: the
+ * sink is hild's code, and a lock is never held across someone else's. */
+static int mock_get_port(void *session, struct hil_call *call, const char *port,
+			 void (*sink)(void *arg, const char *channel,
+				      const char *vlan),
+			 void *arg)
+{
+	struct mock_session *s = session;
+	struct mock_channel *copy = NULL;
+	struct mock_port *p;
+	size_t n;
+
+	if (mock_port_valid(port) < 0 || !sink) {
+		mock_host->set_error(call, "invalid port");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&mock_lock);
+	/* A port the switch never saw carries nothing. */
+	p = mock_port_get(s->sw, port, false);
+	n = p ? p->nchannels : 0;
+	copy = n ? malloc(n * sizeof(*copy)) : NULL;
+	if (copy)
+		memcpy(copy, p->channels, n * sizeof(*copy));
+	pthread_mutex_unlock(&mock_lock);
+	if (n && !copy) {
+		mock_host->set_error(call, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		sink(arg, copy[i].channel, copy[i].vlan);
+	free(copy);
+	return 0;
+}
+
+static int mock_session_close(void *session, struct hil_call *call, int save)
+{
+	struct mock_session *s = session;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&mock_lock);
+	if (save)
+		s->sw->saves++;
+	mock_journal("close %s %lu %s", s->sw->hostname, s->id,
+		     save ? "save" : "nosave");
+	pthread_mutex_unlock(&mock_lock);
+	free(s);
+	return 0;
+}
+
+/* Options: parse them all in init and refuse to start on a bad one,
+ * rather than discover it in the middle of an operation. */
+static int mock_option_str(const char *key, char **ret)
+{
+	const char *v = mock_host->option("mock", key);
+
+	if (!v)
+		return 0;
+	*ret = strdup(v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int mock_init(const struct hil_host *host)
+{
+	const char *v;
+	char *end;
+	int r;
+
+	mock_host = host;
+	r = mock_option_str("fail_host", &mock_fail_host);
+	if (r == 0)
+		r = mock_option_str("fail_port", &mock_fail_port);
+	if (r < 0)
+		return r;
+
+	v = host->option("mock", "delay_ms");
+	if (v) {
+		errno = 0;
+		mock_delay_ms = strtoll(v, &end, 10);
+		if (errno || end == v || *end || mock_delay_ms < 0 ||
+		    mock_delay_ms > MOCK_MAX_DELAY_MS) {
+			host->log(HIL_LOG_ERR,
+				  "mock switch: option 'delay_ms' must be "
+				  "0..%d, not '%s'",
+				  MOCK_MAX_DELAY_MS, v);
+			return -EINVAL;
+		}
+	}
+
+	v = host->option("mock", "journal");
+	if (v) {
+		if (v[0] != '/') {
+			host->log(HIL_LOG_ERR,
+				  "mock switch: option 'journal' must be an "
+				  "absolute path, not '%s'",
+				  v);
+			return -EINVAL;
+		}
+		mock_journal_fd = open(v,
+				       O_WRONLY | O_APPEND | O_CREAT |
+					       O_CLOEXEC | O_NOFOLLOW,
+				       0600);
+		if (mock_journal_fd < 0) {
+			r = -errno;
+			host->log(HIL_LOG_ERR,
+				  "mock switch: could not open journal '%s': "
+				  "%s",
+				  v, strerror(errno));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Unloading returns the map; hild calls fini once, after its threads. */
+static void mock_fini(void)
+{
+	struct mock_switch *sw;
+
+	while ((sw = mock_switches)) {
+		mock_switches = sw->next;
+		for (size_t i = 0; i < sw->nports; i++)
+			free(sw->ports[i].channels);
+		free(sw->ports);
+		free(sw->hostname);
+		free(sw);
+	}
+	mock_nswitches = 0;
+	free(mock_fail_host);
+	free(mock_fail_port);
+	mock_fail_host = mock_fail_port = NULL;
+	mock_delay_ms = 0;
+	if (mock_journal_fd >= 0)
+		close(mock_journal_fd);
+	mock_journal_fd = -1;
+}
+
+static const struct hil_switch_ops mock_ops = {
+	.size = sizeof(struct hil_switch_ops),
+	.settings = mock_settings,
+	.capabilities = mock_capabilities,
+	.port_valid = mock_port_valid,
+	.session_open = mock_session_open,
+	.set_port = mock_set_port,
+	.revert_port = mock_revert_port,
+	.get_port = mock_get_port,
+	.session_close = mock_session_close,
+};
+
+/* The one exported symbol.  hild checks every field before it calls any
+ * function above. */
+HIL_PLUGIN_ENTRY = {
+	.abi_major = HIL_PLUGIN_ABI_MAJOR,
+	.abi_minor = HIL_PLUGIN_ABI_MINOR,
+	.size = sizeof(struct hil_plugin),
+	.kind = HIL_PLUGIN_SWITCH,
+	.name = "mock",
+	.description = "in-memory switch for tests; the driver template",
+	.init = mock_init,
+	.fini = mock_fini,
+	.switch_ops = &mock_ops,
+};
