@@ -68,6 +68,12 @@ static const struct conf_kw conf_kws[] = {
 	   "HTTP worker threads; 0 = one per core"),
 	KW("pid_file", CONF_STR, pid_file, HILRUNDIR "/hild.pid", 0,
 	   "written when daemonized"),
+	KW("vlans", CONF_STR, vlans, "", 0,
+	   "VLAN pool for allocated network ids, e.g. 100-200, 300"),
+	KW("engine_workers", CONF_UINT, engine_workers, "4", 256,
+	   "threads applying switch operations"),
+	KW("switch_timeout", CONF_UINT, switch_timeout, "30", 3600,
+	   "seconds a switch driver call may take"),
 };
 
 #define N_KWS (sizeof(conf_kws) / sizeof(conf_kws[0]))

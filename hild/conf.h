@@ -25,6 +25,9 @@ struct conf {
 	int log_level;
 	unsigned threads;
 	char *pid_file;
+	char *vlans;		 /* VLAN pool, e.g. "100-200, 300" */
+	unsigned engine_workers; /* operation engine threads */
+	unsigned switch_timeout; /* seconds a driver call may take */
 	/* plugin.<name>.<key> = value */
 	struct conf_opt {
 		char *plugin, *key, *value;

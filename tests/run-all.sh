@@ -38,6 +38,16 @@ step "format"
 (cd "$build" && make -s check-format); result "clang-format" $?
 
 step "make check"
+# A private PostgreSQL for the suites that take a server URI (the API
+# suites start their own).
+pgdir=$(mktemp -d /tmp/hil-pg.XXXXXX)
+pgport=$(( 26000 + RANDOM % 2000 ))
+if HIL_TEST_PG_URI=$("$top/tests/db/pg-start.sh" "$pgdir" "$pgport"); then
+	export HIL_TEST_PG_URI
+else
+	echo "could not start PostgreSQL: the suites that need it will fail"
+fi
+trap '"$top/tests/db/pg-stop.sh" "$pgdir" >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd "$build" && make -j"$jobs" check >check.out 2>&1)

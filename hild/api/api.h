@@ -73,7 +73,9 @@ struct api_req {
 	int status;
 	json_t *body;	      /* owned; NULL = empty body */
 	const char *location; /* for redirects; static or owned by caller */
-	bool retry;           /* a transient database failure: run again */
+	bool retry;	      /* a transient database failure: run again */
+	bool queued; /* the handler queued operations: wake the engine after
+		      * the commit */
 };
 
 /* Argument types a route schema names. */
@@ -90,6 +92,10 @@ struct api_arg {
 	enum api_type type;
 	bool required;
 };
+
+/* A schema row with this name lets any other key through (of its type),
+ * for bodies whose keys a driver declares (switch settings). */
+#define API_ARG_OTHERS "*"
 
 /* Handler results: what api_reply_* and api_error return. */
 #define API_DONE 0

@@ -249,6 +249,8 @@ int args_gather(const struct router_in *in, bool is_get,
 				goto out;
 			}
 		a = args_find(schema, k);
+		if (!a)
+			a = args_find(schema, API_ARG_OTHERS);
 		if (!a) {
 			snprintf(err, errlen, "unexpected argument '%.64s'", k);
 			goto out;

@@ -18,6 +18,8 @@ int project_list_networks(struct api_req *r);
 
 /* api/node.c */
 int node_register(struct api_req *r);
+/* Request validation of node_register's body, before authentication. */
+int node_register_check(const json_t *args, char *err, size_t errlen);
 int node_delete(struct api_req *r);
 int node_show(struct api_req *r);
 int node_list(struct api_req *r);
@@ -34,6 +36,32 @@ int user_delete(struct api_req *r);
 int user_add_project(struct api_req *r);
 int user_remove_project(struct api_req *r);
 int user_set_admin(struct api_req *r);
+
+/* api/network.c */
+int network_create(struct api_req *r);
+int network_delete(struct api_req *r);
+int network_show(struct api_req *r);
+int network_list(struct api_req *r);
+int network_list_attachments(struct api_req *r);
+int network_grant_access(struct api_req *r);
+int network_revoke_access(struct api_req *r);
+
+/* api/switch.c */
+int switch_register(struct api_req *r);
+int switch_delete(struct api_req *r);
+int switch_show(struct api_req *r);
+int switch_list(struct api_req *r);
+int switch_register_port(struct api_req *r);
+int switch_delete_port(struct api_req *r);
+int switch_show_port(struct api_req *r);
+int port_connect_nic(struct api_req *r);
+int port_detach_nic(struct api_req *r);
+int port_revert(struct api_req *r);
+
+/* api/networking.c */
+int node_connect_network(struct api_req *r);
+int node_detach_network(struct api_req *r);
+int networking_action_show(struct api_req *r);
 
 /* api/misc.c */
 int misc_list_extensions(struct api_req *r);

@@ -305,11 +305,8 @@ static int node_find(struct api_req *r, bool lock, struct db_res **ret_res)
 
 /* {"obmd": {"uri": ..., "admin_token": ...}}: exactly those keys, an
  * http(s) URL without spaces or control characters. */
-static int node_check_obmd(struct api_req *r, const json_t *obmd,
-			   json_t **ret_settings)
+static int node_check_obmd(const json_t *obmd, char *err, size_t errlen)
 {
-	const json_t *uri = json_object_get(obmd, "uri");
-	const json_t *token = json_object_get(obmd, "admin_token");
 	static const struct hil_setting decl[] = {
 		{"uri", HIL_SETTING_STRING, HIL_SETTING_REQUIRED, 0, -1, NULL},
 		{"admin_token", HIL_SETTING_STRING,
@@ -317,26 +314,42 @@ static int node_check_obmd(struct api_req *r, const json_t *obmd,
 		{NULL, 0, 0, 0, 0, NULL},
 	};
 	const char *u, *host;
-	char err[256];
+	char why[200];
 
-	if (settings_validate(decl, obmd, NULL, err, sizeof(err)) < 0)
-		return api_error(r, API_E_VALIDATION, "obmd: %s", err);
-	u = json_string_value(uri);
-	if (strncasecmp(u, "http://", 7) == 0)
+	if (settings_validate(decl, obmd, NULL, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "obmd: %s", why);
+		return -EINVAL;
+	}
+	u = json_string_value(json_object_get(obmd, "uri"));
+	if (strncasecmp(u, "http://", 7) == 0) {
 		host = u + 7;
-	else if (strncasecmp(u, "https://", 8) == 0)
+	} else if (strncasecmp(u, "https://", 8) == 0) {
 		host = u + 8;
-	else
-		return api_error(r, API_E_VALIDATION,
-				 "obmd: 'uri' must be an http or https URL");
-	if (!*host || *host == '/' || strpbrk(u, " \x7f"))
-		return api_error(r, API_E_VALIDATION,
-				 "obmd: 'uri' is not a valid URL");
-	*ret_settings =
-		json_pack("{s:O, s:O}", "uri", uri, "admin_token", token);
-	if (!*ret_settings)
-		return api_error(r, API_E_SERVER, "out of memory");
+	} else {
+		snprintf(err, errlen,
+			 "obmd: 'uri' must be an http or https URL");
+		return -EINVAL;
+	}
+	if (!*host || *host == '/' || strpbrk(u, " \x7f")) {
+		snprintf(err, errlen, "obmd: 'uri' is not a valid URL");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* The body's shape is request validation (spec 1.3: before
+ * authentication): exactly one of obm and obmd, and obmd complete.  The
+ * obm settings depend on the plugin and are checked by the handler. */
+int node_register_check(const json_t *args, char *err, size_t errlen)
+{
+	const json_t *obm = json_object_get(args, "obm");
+	const json_t *obmd = json_object_get(args, "obmd");
+
+	if (!obm == !obmd) {
+		snprintf(err, errlen, "give exactly one of 'obm' and 'obmd'");
+		return -EINVAL;
+	}
+	return obmd ? node_check_obmd(obmd, err, errlen) : 0;
 }
 
 /* {"obm": {"type": <OBM plugin>, <that plugin's settings>...}}. */
@@ -426,11 +439,15 @@ int node_register(struct api_req *r)
 	if (n > 0)
 		return api_error(r, API_E_DUPLICATE, "node '%s' already exists",
 				 r->param[0]);
-	if (!obm == !obmd)
-		return api_error(r, API_E_VALIDATION,
-				 "give exactly one of 'obm' and 'obmd'");
-	ret = obm ? node_check_obm(r, obm, &type, &settings)
-		  : node_check_obmd(r, obmd, &settings);
+	if (obm) {
+		ret = node_check_obm(r, obm, &type, &settings);
+	} else {
+		settings = json_pack(
+			"{s:O, s:O}", "uri", json_object_get(obmd, "uri"),
+			"admin_token", json_object_get(obmd, "admin_token"));
+		ret = settings ? 0
+			       : api_error(r, API_E_SERVER, "out of memory");
+	}
 	if (!ret)
 		ret = node_check_metadata(r, meta);
 	if (ret)

@@ -32,6 +32,9 @@ struct route {
 	int (*handler)(struct api_req *r);
 	const struct api_arg *args; /* body or query schema; NULL: none */
 	unsigned flags;
+	/* Validation beyond the schema that the spec puts before
+	 * authentication; 0 or -EINVAL with a message.  Optional. */
+	int (*check)(const json_t *args, char *err, size_t errlen);
 };
 
 #define ARGS(...) ((const struct api_arg[]){__VA_ARGS__, {NULL, 0, false}})
@@ -59,7 +62,7 @@ static const struct route routes[] = {
 	/* nodes */
 	{API_PUT, "/v0/node/<node>", node_register,
 	 ARGS(OPT("obm", OBJECT), OPT("obmd", OBJECT), OPT("metadata", OBJECT)),
-	 0},
+	 0, node_register_check},
 	{API_DELETE, "/v0/node/<node>", node_delete, NULL, 0},
 	{API_GET, "/v0/node/<node>", node_show, NULL, 0},
 	{API_GET, "/v0/nodes/<is_free>", node_list, NULL, 0},
@@ -395,6 +398,11 @@ void router_handle(const struct router_in *in, struct router_out *out)
 			compiled[ri].pnames, compiled[ri].np, &r.args, err,
 			sizeof(err)) < 0) {
 		router_reply_error(out, 400, "ValidationError", err);
+		return;
+	}
+	if (rt->check && rt->check(r.args, err, sizeof(err)) < 0) {
+		router_reply_error(out, 400, "ValidationError", err);
+		json_decref(r.args);
 		return;
 	}
 	r.db = db_conn(router_db);
