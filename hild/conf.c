@@ -32,19 +32,19 @@ struct conf_kw {
 	size_t off;
 	size_t count_off; /* CONF_LIST: where the count lives */
 	const char *dflt;
-	unsigned max; /* CONF_UINT */
+	unsigned min, max; /* CONF_UINT */
 	const char *help;
 };
 
-#define KW(n, t, f, d, m, h)                                                   \
-	{                                                                      \
-		n, t, offsetof(struct conf, f), 0, d, m, h                     \
-	}
-#define KWL(n, f, d, h)                                                        \
-	{                                                                      \
-		n, CONF_LIST, offsetof(struct conf, f),                        \
-			offsetof(struct conf, n_##f), d, 0, h                  \
-	}
+/* clang-format off */
+#define KW(n, t, f, d, m, h) \
+	{n, t, offsetof(struct conf, f), 0, d, 0, m, h}
+#define KWN(n, f, d, lo, hi, h) \
+	{n, CONF_UINT, offsetof(struct conf, f), 0, d, lo, hi, h}
+#define KWL(n, f, d, h) \
+	{n, CONF_LIST, offsetof(struct conf, f), \
+	 offsetof(struct conf, n_##f), d, 0, 0, h}
+/* clang-format on */
 
 static const struct conf_kw conf_kws[] = {
 	KW("listen", CONF_STR, listen, "127.0.0.1", 0,
@@ -70,10 +70,10 @@ static const struct conf_kw conf_kws[] = {
 	   "written when daemonized"),
 	KW("vlans", CONF_STR, vlans, "", 0,
 	   "VLAN pool for allocated network ids, e.g. 100-200, 300"),
-	KW("engine_workers", CONF_UINT, engine_workers, "4", 256,
-	   "threads applying switch operations"),
-	KW("switch_timeout", CONF_UINT, switch_timeout, "30", 3600,
-	   "seconds a switch driver call may take"),
+	KWN("engine_workers", engine_workers, "4", 1, 256,
+	    "threads applying switch operations"),
+	KWN("switch_timeout", switch_timeout, "30", 1, 3600,
+	    "seconds a switch driver call may take"),
 };
 
 #define N_KWS (sizeof(conf_kws) / sizeof(conf_kws[0]))
@@ -128,9 +128,10 @@ static int conf_set(struct conf *c, const struct conf_kw *kw, const char *v,
 	case CONF_UINT:
 		errno = 0;
 		n = strtoul(v, &end, 10);
-		if (!*v || *end || errno || n > kw->max || v[0] == '-') {
-			snprintf(err, errlen, "'%s' wants a number 0..%u",
-				 kw->name, kw->max);
+		if (!*v || *end || errno || n < kw->min || n > kw->max ||
+		    v[0] == '-') {
+			snprintf(err, errlen, "'%s' wants a number %u..%u",
+				 kw->name, kw->min, kw->max);
 			return -EINVAL;
 		}
 		*(unsigned *)field = (unsigned)n;
@@ -336,6 +337,18 @@ struct conf *conf_free(struct conf *c)
 	return NULL;
 }
 
+/* Plugin options whose names say they hold a secret are masked. */
+static bool conf_secret_key(const char *key)
+{
+	static const char *const words[] = {"password", "secret", "token",
+					    "key"};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(key, words[i]))
+			return true;
+	return false;
+}
+
 /* A libpq URI with its password replaced by "****". */
 static void conf_print_uri(FILE *f, const char *uri)
 {
@@ -390,7 +403,9 @@ void conf_print(const struct conf *c, FILE *f)
 	}
 	for (size_t i = 0; i < c->nopts; i++)
 		fprintf(f, "plugin.%s.%s = %s\n", c->opts[i].plugin,
-			c->opts[i].key, c->opts[i].value);
+			c->opts[i].key,
+			conf_secret_key(c->opts[i].key) ? "****"
+							: c->opts[i].value);
 }
 
 const char *conf_plugin_option(const struct conf *c, const char *plugin,

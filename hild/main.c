@@ -20,8 +20,10 @@
 #include "conf.h"
 #include "daemon.h"
 #include "db/db.h"
+#include "engine/engine.h"
 #include "log.h"
 #include "plugin.h"
+#include "vlan.h"
 
 #define MAIN_MAX_PASSWORD 1024
 
@@ -229,15 +231,26 @@ static unsigned main_threads(const struct conf *c)
 
 static int main_serve(const struct conf *c, struct db *db, bool detach)
 {
+	const struct engine_opts eo = {
+		.workers = c->engine_workers,
+		.call_timeout_ms = c->switch_timeout * 1000u,
+	};
 	struct http *h = NULL;
 	int r, sig;
 
 	r = main_check_schema(db);
 	if (r < 0)
 		return r;
+	r = vlan_pool_sync(db, c->vlans);
+	if (r < 0)
+		return r;
 	if (detach && (r = daemon_pid_write(c->pid_file)) < 0)
 		return r;
-	router_setup(db, strcmp(c->auth, "local") == 0);
+	router_setup(db, auth_local_users());
+	/* Before serving: what a crash left pending is applied first. */
+	r = engine_start(db, &eo);
+	if (r < 0)
+		goto out;
 	r = http_start(c->listen, c->port, main_threads(c), &h);
 	if (r < 0)
 		goto out;
@@ -249,6 +262,8 @@ static int main_serve(const struct conf *c, struct db *db, bool detach)
 	r = 0;
 out:
 	http_stop(h);
+	/* No request can queue anything now; the db outlives the engine. */
+	engine_stop();
 	if (detach)
 		daemon_pid_remove(c->pid_file);
 	return r;
@@ -282,6 +297,8 @@ int main(int argc, char **argv)
 	if (o.mode == MODE_TEST) {
 		r = plugin_init_all();
 		if (r == 0)
+			r = vlan_pool_check(c->vlans);
+		if (r == 0)
 			printf("%s: ok\n", o.conf_path);
 		goto out;
 	}
@@ -312,6 +329,8 @@ int main(int argc, char **argv)
 		r = db_upgrade(db);
 		if (r == 0)
 			log_notice("database schema is up to date");
+		if (r == 0)
+			r = vlan_pool_sync(db, c->vlans);
 	} else if (o.mode == MODE_CREATE_ADMIN) {
 		r = main_check_schema(db);
 		if (r == 0)

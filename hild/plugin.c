@@ -122,6 +122,7 @@ static const struct hil_host plugin_host_table = {
 	.auth_set_user = auth_req_set_user,
 	.auth_set_admin = auth_req_set_admin,
 	.auth_add_project = auth_req_add_project,
+	.auth_local_user = auth_req_local_user,
 };
 
 const struct hil_host *plugin_host(void)
@@ -254,6 +255,10 @@ static int plugin_check_auth(const struct hil_plugin *p, struct plugin_why *why)
 	    !plugin_text_valid(ops->challenge, PLUGIN_MAX_CHALLENGE))
 		return plugin_refuse(why, -EPROTO,
 				     "auth challenge is not printable text");
+	if (ops->flags & ~HIL_AUTH_LOCAL_USERS)
+		return plugin_refuse(why, -EPROTO,
+				     "auth ops have unknown flags 0x%x",
+				     ops->flags & ~HIL_AUTH_LOCAL_USERS);
 	return 0;
 }
 

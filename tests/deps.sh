@@ -5,9 +5,11 @@ set -eu
 what=${1:-build}
 build="build-essential autoconf automake libtool pkg-config libltdl-dev
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libpq-dev
-	libsqlite3-dev libcrypt-dev curl"
+	libsqlite3-dev libcrypt-dev curl libopenipmi-dev libmunge-dev"
 test="$build postgresql clang libclang-rt-14-dev clang-format sqlite3
-	procps iproute2 git"
+	procps iproute2 git openipmi ipmitool socat
+	openvswitch-switch iputils-ping
+	munge python3-keystone uwsgi-core uwsgi-plugin-python3 jq"
 case $what in
 build) pkgs=$build ;;
 test) pkgs=$test ;;

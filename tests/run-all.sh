@@ -48,6 +48,7 @@ else
 	echo "could not start PostgreSQL: the suites that need it will fail"
 fi
 trap '"$top/tests/db/pg-stop.sh" "$pgdir" >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
+export IPMI_TEST_SLOW=1 # the idle-session keepalive check (40 s)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd "$build" && make -j"$jobs" check >check.out 2>&1)

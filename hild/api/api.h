@@ -37,17 +37,18 @@ enum api_method {
 
 /* The error types of the v0 API, each with its status. */
 enum api_err {
-	API_E_VALIDATION, /* 400 ValidationError */
-	API_E_BAD_ARG,	  /* 400 BadArgumentError */
-	API_E_UNAUTH,	  /* 401 AuthorizationError (not authenticated) */
-	API_E_FORBIDDEN,  /* 403 AuthorizationError (not allowed) */
-	API_E_NOT_FOUND,  /* 404 NotFoundError */
-	API_E_DUPLICATE,  /* 409 DuplicateError */
-	API_E_MISMATCH,	  /* 409 ProjectMismatchError */
-	API_E_BLOCKED,	  /* 409 BlockedError */
-	API_E_ILLEGAL,	  /* 409 IllegalStateError */
-	API_E_ALLOCATION, /* 500 AllocationError */
-	API_E_SERVER,	  /* 500 ServerError */
+	API_E_VALIDATION,  /* 400 ValidationError */
+	API_E_BAD_ARG,	   /* 400 BadArgumentError */
+	API_E_UNAUTH,	   /* 401 AuthorizationError (not authenticated) */
+	API_E_FORBIDDEN,   /* 403 AuthorizationError (not allowed) */
+	API_E_NOT_FOUND,   /* 404 NotFoundError */
+	API_E_DUPLICATE,   /* 409 DuplicateError */
+	API_E_MISMATCH,	   /* 409 ProjectMismatchError */
+	API_E_BLOCKED,	   /* 409 BlockedError */
+	API_E_ILLEGAL,	   /* 409 IllegalStateError */
+	API_E_ALLOCATION,  /* 500 AllocationError */
+	API_E_SERVER,	   /* 500 ServerError */
+	API_E_UNAVAILABLE, /* 503 ServiceUnavailableError */
 };
 
 /* The caller, as authentication established it. */

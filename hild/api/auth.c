@@ -324,23 +324,55 @@ static int auth_resolve_projects(struct api_req *r)
 	return 0;
 }
 
+/*
+ * What a plugin's refusal means to the client (see authenticate in
+ * hil/plugin.h); any errno not listed is a credential that is not good.
+ * The plugin logged the details.
+ */
+static const struct {
+	int err;
+	enum api_err e;
+	const char *msg;
+} auth_plugin_errs[] = {
+	{-EHOSTDOWN, API_E_UNAVAILABLE,
+	 "the authentication service is not available"},
+	{-ECONNREFUSED, API_E_UNAVAILABLE,
+	 "the authentication service is not available"},
+	{-ETIMEDOUT, API_E_UNAVAILABLE,
+	 "the authentication service did not answer in time"},
+	{-EAGAIN, API_E_UNAVAILABLE,
+	 "the authentication service is busy; try again"},
+	{-ENOMEM, API_E_SERVER, "out of memory"},
+};
+
+static int auth_plugin_refusal(struct api_req *r, int err)
+{
+	for (size_t i = 0;
+	     i < sizeof(auth_plugin_errs) / sizeof(auth_plugin_errs[0]); i++)
+		if (auth_plugin_errs[i].err == err)
+			return api_error(r, auth_plugin_errs[i].e, "%s",
+					 auth_plugin_errs[i].msg);
+	return auth_unauth(r, "invalid credentials");
+}
+
 static int auth_by_plugin(struct api_req *r,
 			  const char *(*header)(void *ctx, const char *name),
 			  void *ctx)
 {
-	struct hil_auth_request req = {header, ctx, &r->who};
+	struct hil_auth_request req = {header, ctx, &r->who, r->db, 0};
 	int n = auth.plugin->authenticate(plugin_host(), &req);
 
-	if (n < 0) {
+	if (n <= 0 || req.db_err) {
 		auth_ident_clear(&r->who);
 		memset(&r->who, 0, sizeof(r->who));
-		return auth_unauth(r, "invalid credentials");
 	}
-	if (n == 0) {
-		auth_ident_clear(&r->who);
-		memset(&r->who, 0, sizeof(r->who));
+	/* A database failure is ours, whatever the plugin made of it. */
+	if (req.db_err)
+		return api_db_error(r, req.db_err);
+	if (n < 0)
+		return auth_plugin_refusal(r, n);
+	if (n == 0)
 		return 0;
-	}
 	r->who.authenticated = true;
 	return auth_resolve_projects(r);
 }
@@ -403,6 +435,45 @@ int auth_req_add_project(struct hil_auth_request *req, const char *project)
 		return -ENOMEM;
 	who->nprojects++;
 	return 0;
+}
+
+/*
+ * The plugin vouches that the caller is the local user "user": the rest
+ * of the identity (id, admin flag; projects through user_projects) is
+ * that user's, as with HTTP Basic.
+ */
+int auth_req_local_user(struct hil_auth_request *req, const char *user)
+{
+	struct api_ident *who = req->who;
+	struct db_res *res = NULL;
+	const char *id;
+	int n;
+
+	if (!user || !*user || strlen(user) > API_MAX_LABEL)
+		return -EINVAL;
+	if (!req->db)
+		return -EIO;
+	n = db_q(req->db, Q_AUTH_USER_GET, &res, user);
+	if (n < 0) {
+		req->db_err = n;
+		return -EIO;
+	}
+	id = n > 0 ? db_res_get(res, 0, 0) : NULL;
+	if (!id || strlen(id) >= sizeof(who->user_id)) {
+		db_res_free(res);
+		return -ENOENT;
+	}
+	auth_ident_clear(who);
+	strcpy(who->user, user);
+	strcpy(who->user_id, id);
+	who->admin = db_res_int(res, 0, 2) != 0;
+	db_res_free(res);
+	return 0;
+}
+
+bool auth_local_users(void)
+{
+	return !auth.plugin || (auth.plugin->flags & HIL_AUTH_LOCAL_USERS);
 }
 
 int auth_create_admin(struct db_conn *c, const char *user, const char *password)

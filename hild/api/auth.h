@@ -14,6 +14,8 @@ struct hil_auth_request {
 	const char *(*header)(void *ctx, const char *name);
 	void *ctx;
 	struct api_ident *who;
+	struct db_conn *db; /* for auth_local_user */
+	int db_err;	    /* a database failure auth_local_user met */
 };
 
 /* Host-table entries for auth plugins (plugin.c puts them in the table). */
@@ -22,6 +24,7 @@ const char *auth_req_header(const struct hil_auth_request *req,
 int auth_req_set_user(struct hil_auth_request *req, const char *user);
 int auth_req_set_admin(struct hil_auth_request *req, int admin);
 int auth_req_add_project(struct hil_auth_request *req, const char *project);
+int auth_req_local_user(struct hil_auth_request *req, const char *user);
 
 /* Choose the backend: NULL or "local" for local users, else the name of a
  * loaded auth plugin.  require: whether anonymous callers get 401. */
@@ -37,6 +40,10 @@ int auth_identify(struct api_req *r,
 		  const char *(*header)(void *ctx, const char *name),
 		  void *ctx);
 const char *auth_challenge(void);
+
+/* Whether callers are local users (auth "local", or a plugin flagged
+ * HIL_AUTH_LOCAL_USERS), so the user-management API applies. */
+bool auth_local_users(void);
 
 /* Free what auth_identify put in who. */
 void auth_ident_clear(struct api_ident *who);

@@ -25,6 +25,7 @@ static const struct {
 	[API_E_ILLEGAL] = {409, "IllegalStateError"},
 	[API_E_ALLOCATION] = {500, "AllocationError"},
 	[API_E_SERVER] = {500, "ServerError"},
+	[API_E_UNAVAILABLE] = {503, "ServiceUnavailableError"},
 };
 
 static void reply_set(struct api_req *r, int status, json_t *body)
@@ -50,7 +51,19 @@ int api_reply_json(struct api_req *r, int status, json_t *body)
 
 json_t *api_error_body(const char *type, const char *msg)
 {
-	return json_pack("{s:s, s:s}", "type", type, "msg", msg);
+	char clean[512];
+	json_t *body;
+	size_t i;
+
+	body = json_pack("{s:s, s:s}", "type", type, "msg", msg);
+	if (body)
+		return body;
+	/* The message echoes client bytes that are not UTF-8: keep its
+	 * ASCII, mark the rest. */
+	for (i = 0; msg[i] && i < sizeof(clean) - 1; i++)
+		clean[i] = (unsigned char)msg[i] < 0x80 ? msg[i] : '?';
+	clean[i] = '\0';
+	return json_pack("{s:s, s:s}", "type", type, "msg", clean);
 }
 
 int api_error(struct api_req *r, enum api_err e, const char *fmt, ...)

@@ -15,6 +15,7 @@
 #include "api/args.h"
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "engine/engine.h"
 #include "log.h"
 
 #define ROUTE_MAX_SEGS 32 /* segments of a request path */
@@ -87,6 +88,46 @@ static const struct route routes[] = {
 	 user_remove_project, ARGS(REQ("project", STRING)), ROUTE_LOCAL_AUTH},
 	{API_PATCH, "/v0/auth/basic/user/<user>", user_set_admin,
 	 ARGS(REQ("is_admin", BOOL)), ROUTE_LOCAL_AUTH},
+	/* networks */
+	{API_PUT, "/v0/network/<network>", network_create,
+	 ARGS(REQ("owner", STRING), REQ("access", TEXT), REQ("net_id", TEXT)),
+	 0},
+	{API_DELETE, "/v0/network/<network>", network_delete, NULL, 0},
+	{API_GET, "/v0/network/<network>", network_show, NULL, 0},
+	{API_GET, "/v0/networks", network_list, NULL, 0},
+	{API_GET, "/v0/network/<network>/attachments", network_list_attachments,
+	 ARGS(OPT("project", STRING)), 0},
+	{API_PUT, "/v0/network/<network>/access/<project>",
+	 network_grant_access, NULL, 0},
+	{API_DELETE, "/v0/network/<network>/access/<project>",
+	 network_revoke_access, NULL, 0},
+	{API_POST, "/v0/node/<node>/nic/<nic>/connect_network",
+	 node_connect_network,
+	 ARGS(REQ("network", STRING), OPT("channel", TEXT)), 0},
+	{API_POST, "/v0/node/<node>/nic/<nic>/detach_network",
+	 node_detach_network, ARGS(REQ("network", STRING)), 0},
+	/* Addition: an ERROR action also has "error", the driver's reason. */
+	{API_GET, "/v0/networking_action/<status_id>", networking_action_show,
+	 NULL, 0},
+	/* switches and ports; a switch's settings are its driver's, checked
+	 * by the handler against the driver's table */
+	{API_PUT, "/v0/switch/<switch>", switch_register,
+	 ARGS(REQ("type", TEXT), OPT(API_ARG_OTHERS, ANY)), 0},
+	{API_DELETE, "/v0/switch/<switch>", switch_delete, NULL, 0},
+	{API_GET, "/v0/switches", switch_list, NULL, 0},
+	{API_GET, "/v0/switch/<switch>", switch_show, NULL, 0},
+	{API_PUT, "/v0/switch/<switch>/port/<port:path>", switch_register_port,
+	 NULL, 0},
+	{API_DELETE, "/v0/switch/<switch>/port/<port:path>", switch_delete_port,
+	 NULL, 0},
+	{API_GET, "/v0/switch/<switch>/port/<port:path>", switch_show_port,
+	 NULL, 0},
+	{API_POST, "/v0/switch/<switch>/port/<port:path>/connect_nic",
+	 port_connect_nic, ARGS(REQ("node", STRING), REQ("nic", STRING)), 0},
+	{API_POST, "/v0/switch/<switch>/port/<port:path>/detach_nic",
+	 port_detach_nic, NULL, 0},
+	{API_POST, "/v0/switch/<switch>/port/<port:path>/revert", port_revert,
+	 NULL, 0},
 	/* misc */
 	{API_GET, "/v0/active_extensions", misc_list_extensions, NULL, 0},
 };
@@ -305,6 +346,7 @@ static void router_run(const struct route *rt, struct api_req *r)
 
 	for (int attempt = 0; attempt < ROUTE_RETRIES; attempt++) {
 		r->retry = false;
+		r->queued = false;
 		json_decref(r->body);
 		r->body = NULL;
 		r->status = 0;
@@ -315,10 +357,17 @@ static void router_run(const struct route *rt, struct api_req *r)
 			rt->handler(r);
 			if (r->status == 0)
 				api_error(r, API_E_SERVER, "no reply");
+			/* Operations queued: other hild processes learn of
+			 * them at the commit, this one's engine after it. */
+			if (r->status < 400 && r->queued &&
+			    (err = engine_notify(r->db)) < 0)
+				api_db_error(r, err);
 			if (r->status < 400) {
 				err = db_commit(r->db);
 				if (err < 0)
 					api_db_error(r, err);
+				else if (r->queued)
+					engine_kick();
 			}
 			if (r->status >= 400)
 				db_rollback(r->db);

@@ -1185,7 +1185,11 @@ static void cli_usage(FILE *out, char **pos, int nprefix)
 			"\noptions: --json (print answers as JSON), --help, "
 			"--version\n"
 			"environment: HIL_ENDPOINT (required), HIL_USERNAME, "
-			"HIL_PASSWORD, HIL_TIMEOUT\n"
+			"HIL_PASSWORD, HIL_TIMEOUT,\n"
+			"  HIL_AUTH=basic|munge|keystone (HIL_MUNGE_SOCKET; "
+			"OS_TOKEN or OS_AUTH_URL, OS_USERNAME,\n"
+			"  OS_PASSWORD, OS_PROJECT_NAME, OS_USER_DOMAIN_ID, "
+			"OS_PROJECT_DOMAIN_ID)\n"
 			"'hil <group> --help' describes a group's commands.\n");
 }
 
@@ -1274,6 +1278,97 @@ static int cli_parse(struct cli *cli, int argc, char **argv, char **pos,
 	return 0;
 }
 
+/* How requests are authenticated (HIL_AUTH). */
+enum cli_auth {
+	CLI_AUTH_BASIC,	   /* HIL_USERNAME, HIL_PASSWORD (or none) */
+	CLI_AUTH_MUNGE,	   /* a MUNGE credential per request */
+	CLI_AUTH_KEYSTONE, /* X-Auth-Token: OS_TOKEN, or one from OS_* */
+};
+
+static const struct {
+	const char *name;
+	enum cli_auth auth;
+} cli_auths[] = {
+	{"basic", CLI_AUTH_BASIC},
+	{"munge", CLI_AUTH_MUNGE},
+	{"keystone", CLI_AUTH_KEYSTONE},
+};
+
+/* HIL_AUTH, or else what the environment holds: HIL_USERNAME means HTTP
+ * Basic, OS_TOKEN or OS_AUTH_URL Keystone.  -1 after a message. */
+static int cli_auth_mode(enum cli_auth *ret)
+{
+	const char *mode = getenv("HIL_AUTH");
+
+	if (!mode || !*mode) {
+		const char *user = getenv("HIL_USERNAME");
+		const char *token = getenv("OS_TOKEN");
+		const char *url = getenv("OS_AUTH_URL");
+
+		*ret = (!user || !*user) && ((token && *token) || (url && *url))
+			       ? CLI_AUTH_KEYSTONE
+			       : CLI_AUTH_BASIC;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cli_auths) / sizeof(cli_auths[0]); i++)
+		if (strcmp(mode, cli_auths[i].name) == 0) {
+			*ret = cli_auths[i].auth;
+			return 0;
+		}
+	fprintf(stderr,
+		"hil: HIL_AUTH must be basic, munge or keystone, not "
+		"'%s'\n",
+		mode);
+	return -1;
+}
+
+/* X-Auth-Token from OS_TOKEN, or a token Keystone gives for OS_*
+ * credentials.  -1 after a message. */
+static int cli_keystone(struct cli *cli)
+{
+	const char *token = getenv("OS_TOKEN");
+	struct hil_keystone_auth a = {
+		.auth_url = getenv("OS_AUTH_URL"),
+		.username = getenv("OS_USERNAME"),
+		.password = getenv("OS_PASSWORD"),
+		.project_name = getenv("OS_PROJECT_NAME"),
+		.project_id = getenv("OS_PROJECT_ID"),
+		.user_domain_id = getenv("OS_USER_DOMAIN_ID"),
+		.project_domain_id = getenv("OS_PROJECT_DOMAIN_ID"),
+	};
+	char *fetched = NULL, *line = NULL;
+	int r;
+
+	if (!token || !*token) {
+		r = hil_keystone_token(&a, &fetched, &cli->err);
+		if (r < 0) {
+			fprintf(stderr,
+				"hil: could not get a Keystone token: "
+				"%s\n",
+				cli->err.msg);
+			return -1;
+		}
+		token = fetched;
+	}
+	r = -ENOMEM;
+	if (asprintf(&line, "X-Auth-Token: %s", token) >= 0)
+		r = hil_client_set_header(cli->client, line);
+	if (line) {
+		explicit_bzero(line, strlen(line));
+		free(line);
+	}
+	if (fetched) {
+		explicit_bzero(fetched, strlen(fetched));
+		free(fetched);
+	}
+	if (r < 0) {
+		fprintf(stderr, "hil: the Keystone token is not usable: %s\n",
+			strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
 /* Connection settings from the environment; -1 after a message. */
 static int cli_connect(struct cli *cli)
 {
@@ -1282,6 +1377,7 @@ static int cli_connect(struct cli *cli)
 	const char *password = getenv("HIL_PASSWORD");
 	const char *wait = getenv("HIL_TIMEOUT");
 	long secs = CLI_DEFAULT_WAIT, request_ms;
+	enum cli_auth auth;
 	int r;
 
 	if (!endpoint || !*endpoint) {
@@ -1303,6 +1399,10 @@ static int cli_connect(struct cli *cli)
 		}
 	}
 	cli->wait_ms = secs * 1000;
+	if (cli_auth_mode(&auth) < 0)
+		return -1;
+	if (auth != CLI_AUTH_BASIC)
+		user = password = NULL;
 	r = hil_client_new(endpoint, user, password, &cli->client);
 	if (r == -EINVAL) {
 		fprintf(stderr,
@@ -1320,6 +1420,14 @@ static int cli_connect(struct cli *cli)
 			     ? cli->wait_ms
 			     : HIL_CLIENT_DEFAULT_TIMEOUT;
 	hil_client_set_timeout(cli->client, request_ms);
+	if (auth == CLI_AUTH_MUNGE &&
+	    hil_client_use_munge(cli->client, getenv("HIL_MUNGE_SOCKET")) < 0) {
+		fprintf(stderr, "hil: HIL_MUNGE_SOCKET must be an absolute "
+				"path\n");
+		return -1;
+	}
+	if (auth == CLI_AUTH_KEYSTONE && cli_keystone(cli) < 0)
+		return -1;
 	return 0;
 }
 

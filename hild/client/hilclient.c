@@ -31,6 +31,8 @@ struct hil_client {
 	char *password;
 	char *headers[HIL_CLIENT_MAX_HEADERS];
 	size_t n_headers;
+	hil_header_fn header_fn; /* a fresh header per request */
+	void *header_arg;
 	long timeout_ms;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -495,6 +497,24 @@ int hil_client_set_timeout(struct hil_client *c, long timeout_ms)
 	return 0;
 }
 
+/* A header line we may send: "Name: value", no control characters. */
+static bool client_header_valid(const char *header)
+{
+	const char *colon = strchr(header, ':');
+
+	if (!colon || colon == header || strlen(header) > HIL_CLIENT_MAX_HEADER)
+		return false;
+	for (const char *p = header; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return false;
+		if (p < colon && (ch <= 0x20 || ch >= 0x7f))
+			return false;
+	}
+	return true;
+}
+
 int hil_client_set_header(struct hil_client *c, const char *header)
 {
 	const char *colon;
@@ -502,19 +522,9 @@ int hil_client_set_header(struct hil_client *c, const char *header)
 	bool removing;
 	char *copy = NULL;
 
-	if (!c || !header)
+	if (!c || !header || !client_header_valid(header))
 		return -EINVAL;
 	colon = strchr(header, ':');
-	if (!colon || colon == header || strlen(header) > HIL_CLIENT_MAX_HEADER)
-		return -EINVAL;
-	for (const char *p = header; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return -EINVAL;
-		if (p < colon && (ch <= 0x20 || ch >= 0x7f))
-			return -EINVAL;
-	}
 	name_len = (size_t)(colon - header);
 	removing = colon[1 + strspn(colon + 1, " \t")] == '\0';
 	if (!removing) {
@@ -543,6 +553,15 @@ int hil_client_set_header(struct hil_client *c, const char *header)
 		return -E2BIG;
 	}
 	c->headers[c->n_headers++] = copy;
+	return 0;
+}
+
+int hil_client_set_header_fn(struct hil_client *c, hil_header_fn fn, void *arg)
+{
+	if (!c)
+		return -EINVAL;
+	c->header_fn = fn;
+	c->header_arg = fn ? arg : NULL;
 	return 0;
 }
 
@@ -605,13 +624,16 @@ static bool client_method_known(const char *method)
 
 /* Headers of one request; with_secrets is false for another origin. */
 static int client_headers(const struct hil_client *c, bool has_body,
-			  bool with_secrets, struct curl_slist **ret_list)
+			  bool with_secrets, struct curl_slist **ret_list,
+			  struct hil_error *err)
 {
 	static const char *const fixed[] = {
 		"Accept: application/json",
 		"Expect:",
 	};
 	struct curl_slist *list = NULL, *l;
+	char *fresh = NULL, why[256] = "";
+	int r;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		l = curl_slist_append(list, fixed[i]);
@@ -630,10 +652,32 @@ static int client_headers(const struct hil_client *c, bool has_body,
 			goto fail;
 		list = l;
 	}
+	if (with_secrets && c->header_fn) {
+		r = c->header_fn(c->header_arg, &fresh, why, sizeof(why));
+		if (r >= 0 && (!fresh || !client_header_valid(fresh))) {
+			r = -EINVAL;
+			snprintf(why, sizeof(why), "not a header line");
+		}
+		if (r < 0) {
+			client_secret_free(fresh);
+			curl_slist_free_all(list);
+			client_error_set(err, 0, HIL_ERR_CREDENTIAL,
+					 "could not make a credential: %s",
+					 why[0] ? why : strerror(-r));
+			return r;
+		}
+		/* curl copies the line; ours is wiped at once. */
+		l = curl_slist_append(list, fresh);
+		client_secret_free(fresh);
+		if (!l)
+			goto fail;
+		list = l;
+	}
 	*ret_list = list;
 	return 0;
 fail:
 	curl_slist_free_all(list);
+	client_error_set(err, 0, HIL_ERR_PROTOCOL, "out of memory");
 	return -ENOMEM;
 }
 
@@ -724,9 +768,9 @@ static int client_perform(struct hil_client *c, const char *method,
 		}
 		curl_slist_free_all(headers);
 		headers = NULL;
-		r = client_headers(c, body != NULL, same, &headers);
+		r = client_headers(c, body != NULL, same, &headers, err);
 		if (r < 0)
-			goto nomem;
+			goto out;
 		r = client_setup(c, method, target, body, headers, same, x);
 		if (r < 0)
 			goto nomem;

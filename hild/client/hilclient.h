@@ -37,6 +37,7 @@ struct hil_client;
 #define HIL_ERR_CONNECTION   "ConnectionError"	/* no HTTP answer */
 #define HIL_ERR_PROTOCOL     "ProtocolError"	/* unusable answer */
 #define HIL_ERR_TIMEOUT	     "Timeout"		/* hil_action_wait() */
+#define HIL_ERR_CREDENTIAL   "CredentialError"	/* no credential made */
 
 /*
  * What went wrong.  status is the HTTP status, or 0 when no answer was
@@ -82,6 +83,54 @@ int hil_client_set_timeout(struct hil_client *c, long timeout_ms);
  * character, too long), -E2BIG (too many headers), -ENOMEM.
  */
 int hil_client_set_header(struct hil_client *c, const char *header);
+
+/*
+ * Credentials good for one request only (MUNGE's): fn makes a header line
+ * afresh for every request, and for every redirect to the endpoint's
+ * origin.  fn(arg, &line, why, whylen) returns 0 with line a malloc'd
+ * "Name: value" (the library wipes and frees it), or a negative errno
+ * with a reason in why; the request then fails with that errno and an
+ * error of type HIL_ERR_CREDENTIAL.  A NULL fn stops it.  Returns 0 or
+ * -EINVAL.
+ */
+typedef int (*hil_header_fn)(void *arg, char **ret_line, char *why,
+			     size_t whylen);
+int hil_client_set_header_fn(struct hil_client *c, hil_header_fn fn, void *arg);
+
+/*
+ * Authenticate every later request with a fresh MUNGE credential
+ * ("Authorization: MUNGE <credential>") that the local munged encodes for
+ * the calling process's uid.  socket: munged's socket, NULL for libmunge's
+ * default; the string must outlive the client.  (munge-cred.c)  Returns
+ * 0 or -EINVAL.
+ */
+int hil_client_use_munge(struct hil_client *c, const char *socket);
+
+/*
+ * Get a Keystone token with a password (POST <auth_url>/v3/auth/tokens),
+ * as the OpenStack clients do from OS_AUTH_URL, OS_USERNAME, OS_PASSWORD,
+ * OS_PROJECT_NAME (or OS_PROJECT_ID), OS_USER_DOMAIN_ID and
+ * OS_PROJECT_DOMAIN_ID.  Domains default to "default"; with neither
+ * project field the token is unscoped.  The token is for
+ * hil_client_set_header("X-Auth-Token: <token>").  (keystone-token.c)
+ * Returns 0 with *ret_token (the caller wipes and frees it), or a negative
+ * errno with err set: -EACCES (Keystone refused the credentials),
+ * -EINVAL (a missing or bad field), transport errors as
+ * hil_client_call(), -EPROTO (an answer without a token), -ENOMEM.
+ */
+struct hil_keystone_auth {
+	const char *auth_url; /* ".../v3" or the bare endpoint */
+	const char *username;
+	const char *password;
+	const char *project_name;
+	const char *project_id;
+	const char *user_domain_id;
+	const char *project_domain_id;
+	long timeout_ms; /* 0: HIL_CLIENT_DEFAULT_TIMEOUT */
+};
+
+int hil_keystone_token(const struct hil_keystone_auth *auth, char **ret_token,
+		       struct hil_error *err);
 
 /*
  * Labels (object names) as the original client checks them before

@@ -16,10 +16,12 @@
 
 static const struct {
 	const char *name;
-	const char *sql;
+	const char *sql[DB_DIALECT__COUNT];
 } db_queries[Q__COUNT] = {
-#define Q(name, sql) [Q_##name] = {#name, sql},
+#define Q(name, sql)		     [Q_##name] = {#name, {sql, sql}},
+#define QD(name, sqlite_sql, pg_sql) [Q_##name] = {#name, {sqlite_sql, pg_sql}},
 #include "db/queries.def"
+#undef QD
 #undef Q
 };
 
@@ -44,11 +46,16 @@ const char *db_query_name(enum db_query q)
 	return db_queries[q].name;
 }
 
-const char *db_query_sql(enum db_query q)
+const char *db_query_sql(enum db_query q, enum db_dialect d)
 {
-	if ((unsigned)q >= Q__COUNT)
+	if ((unsigned)q >= Q__COUNT || (unsigned)d >= DB_DIALECT__COUNT)
 		return NULL;
-	return db_queries[q].sql;
+	return db_queries[q].sql[d];
+}
+
+bool db_supports(const struct db *db, enum db_query q)
+{
+	return db_query_sql(q, db->be->dialect) != NULL;
 }
 
 const char *db_backend(const struct db *db)
@@ -217,6 +224,8 @@ int db_exec(struct db_conn *c, enum db_query q, struct db_res **ret_res,
 	if (!c || (unsigned)q >= Q__COUNT || nparams < 0 ||
 	    (nparams > 0 && !params))
 		return -EINVAL;
+	if (!db_supports(c->db, q))
+		return -EOPNOTSUPP;
 	return c->db->be->exec(c, q, ret_res, nparams, params);
 }
 
@@ -231,9 +240,19 @@ int db_prepare_all(struct db_conn *c)
 
 	/* Each failure is logged with the query's name and the reason. */
 	for (int q = 0; q < Q__COUNT; q++)
-		if (c->db->be->prepare(c, (enum db_query)q) < 0)
+		if (db_supports(c->db, (enum db_query)q) &&
+		    c->db->be->prepare(c, (enum db_query)q) < 0)
 			failed++;
 	return failed ? -EIO : 0;
+}
+
+int db_wait_notify(struct db_conn *c, int wake_fd, int timeout_ms)
+{
+	if (!c)
+		return -EINVAL;
+	if (!c->db->be->wait_notify)
+		return -EOPNOTSUPP;
+	return c->db->be->wait_notify(c, wake_fd, timeout_ms);
 }
 
 int db_res_rows(const struct db_res *r)

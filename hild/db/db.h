@@ -3,8 +3,8 @@
  *
  * SQLite (embedded default) and PostgreSQL (libpq) answer the same named
  * queries: every statement hild runs is a row of db/queries.def, written in
- * the SQL both backends accept, with parameters $1..$N.  No SQL lives
- * outside db/.  Parameters and results travel as text (NULL for SQL NULL);
+ * the SQL both backends accept, with parameters $1..$N (or, for the few
+ * that cannot be, once per backend).  No SQL lives outside db/.  Parameters and results travel as text (NULL for SQL NULL);
  * integers are decimal, booleans "0"/"1".
  *
  * A struct db is shared by all threads.  Each thread gets its own
@@ -22,14 +22,21 @@ struct db_conn;
 struct db_res;
 
 enum db_query {
-#define Q(name, sql) Q_##name,
+#define Q(name, sql)		     Q_##name,
+#define QD(name, sqlite_sql, pg_sql) Q_##name,
 #include "db/queries.def"
+#undef QD
 #undef Q
 	Q__COUNT
 };
 
 /* Name of a query, for logs and tests. */
 const char *db_query_name(enum db_query q);
+
+/* Whether db's backend has statement q: false for a QD row of
+ * queries.def that has no text in the backend's dialect (PostgreSQL's
+ * advisory locks and notifications have none on SQLite). */
+bool db_supports(const struct db *db, enum db_query q);
 
 /*
  * Open the database a URI names: "sqlite:///abs/path.db",
@@ -68,9 +75,11 @@ void db_rollback(struct db_conn *c);
  * rows are returned in *ret_res (free with db_res_free).  Returns the
  * number of rows changed (INSERT/UPDATE/DELETE) or returned (SELECT, and
  * RETURNING), or:
- *   -EEXIST  a unique constraint was violated
- *   -EAGAIN  serialization failure / database busy past the timeout
- *   -EIO     anything else (logged with the database's message)
+ *   -EEXIST      a unique constraint was violated
+ *   -EAGAIN      serialization failure / database busy past the timeout
+ *   -EOPNOTSUPP  the backend has no such statement (db_supports), not
+ *                logged: the caller decides what that means
+ *   -EIO         anything else (logged with the database's message)
  */
 int db_exec(struct db_conn *c, enum db_query q, struct db_res **ret_res,
 	    int nparams, const char *const *params);
@@ -88,6 +97,17 @@ int db_exec(struct db_conn *c, enum db_query q, struct db_res **ret_res,
  * that fails is logged with its name.  For the tests, which prove that all
  * of queries.def is valid on both backends.  Returns 0 or -EIO. */
 int db_prepare_all(struct db_conn *c);
+
+/*
+ * Wait for a notification on c, a connection that ran a LISTEN statement
+ * (PostgreSQL), for at most timeout_ms (< 0: no limit) or until wake_fd
+ * (-1: none) is readable; wake_fd is not read.  Every notification that
+ * arrived is consumed.  Returns 1 when at least one arrived, 0 on timeout
+ * or wake_fd, -EOPNOTSUPP when the backend has no notifications, -EIO when
+ * the connection is lost (logged; the next statement on c reconnects, and
+ * the caller listens again).
+ */
+int db_wait_notify(struct db_conn *c, int wake_fd, int timeout_ms);
 
 int db_res_rows(const struct db_res *r);
 int db_res_cols(const struct db_res *r);

@@ -53,9 +53,18 @@ struct db_res {
 	void (*release)(struct db_res *r);
 };
 
+/* Which text of a query a backend runs (db/queries.def: Q rows have one
+ * text for all, QD rows one per dialect). */
+enum db_dialect {
+	DB_DIALECT_SQLITE,
+	DB_DIALECT_PG,
+	DB_DIALECT__COUNT
+};
+
 struct db_backend {
 	const char *name;    /* db_backend() */
 	const char *id_type; /* what %ID% becomes in the schema files */
+	enum db_dialect dialect;
 	/* One row, one cell: the number of schema_version tables visible. */
 	const char *sql_has_version_table;
 	/* Run first in each migration's transaction so that concurrent
@@ -84,13 +93,17 @@ struct db_backend {
 			struct db_res **ret_res);
 	/* Prepare (and on PostgreSQL describe) q without running it. */
 	int (*prepare)(struct db_conn *c, enum db_query q);
+	/* db_wait_notify(); NULL when the backend has no notifications. */
+	int (*wait_notify)(struct db_conn *c, int wake_fd, int timeout_ms);
 };
 
 extern const struct db_backend db_backend_sqlite;
 extern const struct db_backend db_backend_pg;
 
-/* The text of query q (db.c's table). */
-const char *db_query_sql(enum db_query q);
+/* The text of query q in a dialect (db.c's table); NULL when the dialect
+ * has no such statement.  db.c answers db_exec and db_prepare_all for
+ * those itself, so a backend is never asked to run one. */
+const char *db_query_sql(enum db_query q, enum db_dialect d);
 
 /* db_exec's SQL-free sibling for the migrations and white-box tests: run
  * sql through the connection's backend.  Returns as db_exec does. */

@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Seconds to wait for the server, unless the URI says otherwise. */
 #define PG_CONNECT_TIMEOUT "10"
@@ -51,6 +53,14 @@ static const struct {
 	{"40P01", -EAGAIN}, /* deadlock_detected */
 	{"55P03", -EAGAIN}, /* lock_not_available */
 };
+
+static long long pg_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static struct pg_conn *pg_conn_of(struct db_conn *c)
 {
@@ -194,7 +204,9 @@ static int pg_prepare_one(struct pg_conn *pc, enum db_query q)
 
 	pg_query_name(name, sizeof(name), q);
 	/* No parameter types: the server infers them from the SQL. */
-	r = pg_result(pc, PQprepare(pc->pg, name, db_query_sql(q), 0, NULL),
+	r = pg_result(pc,
+		      PQprepare(pc->pg, name, db_query_sql(q, DB_DIALECT_PG), 0,
+				NULL),
 		      db_query_name(q), NULL);
 	if (r < 0)
 		return r;
@@ -255,6 +267,67 @@ static int pg_prepare(struct db_conn *c, enum db_query q)
 	r = pg_result(pc, PQdescribePrepared(pc->pg, name), db_query_name(q),
 		      NULL);
 	return r < 0 ? r : 0;
+}
+
+/* Consume what the server sent; 1 when it held a notification. */
+static int pg_notifies(struct pg_conn *pc)
+{
+	PGnotify *n;
+	int got = 0;
+
+	if (!PQconsumeInput(pc->pg)) {
+		log_err("postgresql notification connection failed: %.*s",
+			(int)strcspn(PQerrorMessage(pc->pg), "\n"),
+			PQerrorMessage(pc->pg));
+		return -EIO;
+	}
+	/* The payload is not used: a notification only says "look". */
+	while ((n = PQnotifies(pc->pg))) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+static int pg_wait_notify(struct db_conn *c, int wake_fd, int timeout_ms)
+{
+	struct pg_conn *pc = pg_conn_of(c);
+	long long end = timeout_ms < 0 ? 0 : pg_clock_ms() + timeout_ms;
+	struct pollfd pfd[2];
+	int nfd, r, wait;
+
+	if (PQstatus(pc->pg) != CONNECTION_OK || PQsocket(pc->pg) < 0) {
+		log_err("postgresql notification connection is lost");
+		return -EIO;
+	}
+	for (;;) {
+		r = pg_notifies(pc);
+		if (r != 0)
+			return r;
+		wait = -1;
+		if (timeout_ms >= 0) {
+			long long left = end - pg_clock_ms();
+
+			if (left <= 0)
+				return 0;
+			wait = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		nfd = 0;
+		pfd[nfd++] = (struct pollfd){.fd = PQsocket(pc->pg),
+					     .events = POLLIN};
+		if (wake_fd >= 0)
+			pfd[nfd++] = (struct pollfd){.fd = wake_fd,
+						     .events = POLLIN};
+		r = poll(pfd, (nfds_t)nfd, wait);
+		if (r < 0 && errno != EINTR) {
+			log_err("could not wait for postgresql: %s",
+				strerror(errno));
+			return -EIO;
+		}
+		if (nfd > 1 && pfd[1].revents)
+			return 0;
+		/* Socket readable (or a signal): consume and look again. */
+	}
 }
 
 static int pg_begin(struct db_conn *c, bool write)
@@ -403,6 +476,7 @@ static int pg_open(struct db *db, const char *uri, char *err, size_t errsz)
 
 const struct db_backend db_backend_pg = {
 	.name = "postgresql",
+	.dialect = DB_DIALECT_PG,
 	.id_type = "BIGSERIAL PRIMARY KEY",
 	/* A scan of the catalog, not to_regclass(): that may answer from a
 	 * cache that has not yet seen another upgrader's commit. */
@@ -421,4 +495,5 @@ const struct db_backend db_backend_pg = {
 	.exec = pg_exec,
 	.exec_sql = pg_exec_sql,
 	.prepare = pg_prepare,
+	.wait_notify = pg_wait_notify,
 };

@@ -321,7 +321,7 @@ static int sqlite_stmt(struct sqlite_conn *sc, enum db_query q,
 		*ret_st = sc->stmt[q];
 		return 0;
 	}
-	rc = sqlite3_prepare_v3(sc->h, db_query_sql(q), -1,
+	rc = sqlite3_prepare_v3(sc->h, db_query_sql(q, DB_DIALECT_SQLITE), -1,
 				SQLITE_PREPARE_PERSISTENT, &st, &tail);
 	if (rc != SQLITE_OK) {
 		log_err("query '%s' does not prepare on sqlite: %s", name,
@@ -659,6 +659,7 @@ out:
 
 const struct db_backend db_backend_sqlite = {
 	.name = "sqlite",
+	.dialect = DB_DIALECT_SQLITE,
 	.id_type = "INTEGER PRIMARY KEY",
 	.sql_has_version_table = "SELECT COUNT(*) FROM sqlite_master WHERE "
 				 "type = 'table' AND name = 'schema_version'",

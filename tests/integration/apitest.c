@@ -14,6 +14,9 @@
  *   set NAME VALUE                a variable; ${NAME} expands on later lines
  *   header NAME: VALUE            an extra header for the next request only
  *   as WHO METHOD PATH [BODY] -> STATUS [ErrorType] [CLAUSE...]
+ *   wait as ...                   the same request, sent again until the
+ *                                 reply is as expected (for what the
+ *                                 engine does after a 202)
  *
  * WHO is a caller, "admin" (from --admin) or "anon" (no credentials).  PATH
  * is sent as written (percent-encode what needs it).  BODY is sent verbatim,
@@ -51,6 +54,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -65,6 +69,8 @@
 #define APITEST_DESC_MAX   160	     /* request text in a test name */
 #define APITEST_MAX_STATUS 4	     /* alternatives in "-> 400|414" */
 #define APITEST_ARROW	   " -> "
+#define APITEST_WAIT_S	   30 /* "wait as": how long to try */
+#define APITEST_WAIT_MS	   20 /* "wait as": pause between tries */
 
 struct kv {
 	char *name;
@@ -901,11 +907,11 @@ static void diag_reply(const struct reply *r)
 	     r->body ? r->body : "", n < r->len ? "..." : "");
 }
 
-/* "as WHO METHOD PATH [BODY] -> EXPECT": one test point. */
-static void run_request(struct runner *t, char *s, const char *name)
+/* "as WHO METHOD PATH [BODY] -> EXPECT": one request, its reply in *r.
+ * Returns whether the reply is as expected (failures recorded). */
+static bool request_once(struct runner *t, char *s, struct reply *r)
 {
 	char *who, *method, *path, *arrow, *rest, *body = NULL;
-	struct reply r = {0};
 	size_t body_len = 0;
 	bool good = false;
 
@@ -927,11 +933,48 @@ static void run_request(struct runner *t, char *s, const char *name)
 	rtrim(rest);
 	if (*rest && make_body(t, rest, &body, &body_len) < 0)
 		goto out;
-	if (do_request(t, who, method, path, body, body_len, *rest != '\0',
-		       &r) < 0)
+	if (do_request(t, who, method, path, body, body_len, *rest != '\0', r) <
+	    0)
 		goto out;
-	good = check_reply(t, arrow + strlen(APITEST_ARROW), &r);
+	good = check_reply(t, arrow + strlen(APITEST_ARROW), r);
 out:
+	free(body);
+	return good;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One test point: the request once, or with wait again every
+ * APITEST_WAIT_MS until the reply is as expected, for at most
+ * APITEST_WAIT_S (a "header" line applies to the first try only). */
+static void run_request(struct runner *t, const char *s, const char *name,
+			bool wait)
+{
+	long long deadline = now_ms() + APITEST_WAIT_S * 1000LL;
+	struct reply r = {0};
+	char *copy;
+	bool good;
+
+	for (;;) {
+		copy = strdup(s);
+		if (!copy) {
+			good = fail(t, "out of memory");
+			break;
+		}
+		good = request_once(t, copy, &r);
+		free(copy);
+		if (good || !wait || now_ms() >= deadline)
+			break;
+		reply_clear(&r);
+		t->failure[0] = '\0';
+		usleep(APITEST_WAIT_MS * 1000);
+	}
 	ok(good, "%s", name);
 	if (!good) {
 		diag("  %s", t->failure);
@@ -941,7 +984,6 @@ out:
 	curl_slist_free_all(t->next_headers);
 	t->next_headers = NULL;
 	reply_clear(&r);
-	free(body);
 }
 
 /* A directive that is not a test.  Returns 0 or -EINVAL (failure noted). */
@@ -1063,7 +1105,16 @@ static int run_script(struct runner *t, const char *file)
 		s = expanded;
 		cmd = next_word(&s);
 		if (strcmp(cmd, "as") == 0) {
-			run_request(t, s, name);
+			run_request(t, s, name, false);
+		} else if (strcmp(cmd, "wait") == 0) {
+			char *as = next_word(&s);
+
+			if (as && strcmp(as, "as") == 0) {
+				run_request(t, s, name, true);
+			} else {
+				ok(0, "%s", name);
+				diag("  usage: wait as WHO METHOD PATH ...");
+			}
 		} else if (run_directive(t, cmd, s) < 0) {
 			ok(0, "%s", name);
 			diag("  %s",

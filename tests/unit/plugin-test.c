@@ -286,6 +286,9 @@ static void test_bad_plugins(void)
 	log_reset();
 	is_int(plugin_load(dir, "wrong_kind", HIL_PLUGIN_AUTH), 0,
 	       "wrong_kind loads as what it is");
+	install_plugin("tests/plugins/bad", "auth_flags", dir, "auth_flags");
+	expect_refused(dir, "auth_flags", HIL_PLUGIN_AUTH, -EPROTO,
+		       "auth ops have unknown flags 0x80", "auth_flags");
 	is_int(plugin_init_all(), 0, "init of plugins without init succeeds");
 	plugin_unload_all();
 }

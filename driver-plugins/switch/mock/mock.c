@@ -20,9 +20,19 @@
  *   fail_port = <port>      set_port and revert_port on that port fail
  *   delay_ms = <0..60000>   set_port and revert_port take that long (or
  *                           stop at the deadline with -ETIMEDOUT)
+ *   delay_host = <hostname> only that switch is slow (default: all)
+ *   native_first = yes      declare no capabilities (no
+ *                           "nativeless-trunk-mode")
  *   journal = <abs. path>   append one line per session and operation,
  *                           so tests can count sessions (batching) and
  *                           see the order of changes
+ *   state_file = <abs. path> keep the map in that file instead of memory
+ *                           alone, as a real switch keeps its config
+ *                           whatever happens to hild: it survives a
+ *                           restart, and hild processes that name the
+ *                           same file share one set of switches (the
+ *                           file is read and rewritten under a lock on
+ *                           "<path>.lock" at every call)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,7 +72,8 @@ static const struct hil_setting mock_settings[] = {
 	{NULL, 0, 0, 0, 0, NULL},
 };
 
-static const char *const mock_capabilities[] = {"nativeless-trunk-mode", NULL};
+/* Not const: the native_first knob empties it in init. */
+static const char *mock_capabilities[] = {"nativeless-trunk-mode", NULL};
 
 struct mock_channel {
 	char channel[MOCK_MAX_CHANNEL + 1];
@@ -95,7 +107,10 @@ static const struct hil_host *mock_host;
 static char *mock_fail_host;
 static char *mock_fail_port;
 static long long mock_delay_ms;
+static char *mock_delay_host;
 static int mock_journal_fd = -1;
+static char *mock_state_path;
+static int mock_state_lock_fd = -1;
 
 /* Sessions run on many threads at once; one lock guards the map and the
  * journal.  Never held while sleeping or calling back into hild. */
@@ -262,16 +277,149 @@ static int mock_port_set(struct mock_port *port, const char *channel,
 	return 0;
 }
 
+/* Forget every port of every switch (they are about to be read again). */
+static void mock_map_clear(void)
+{
+	for (struct mock_switch *sw = mock_switches; sw; sw = sw->next) {
+		for (size_t i = 0; i < sw->nports; i++)
+			free(sw->ports[i].channels);
+		free(sw->ports);
+		sw->ports = NULL;
+		sw->nports = 0;
+	}
+}
+
+/* Read the state file over the map: one "host port channel vlan" line
+ * per channel, tab-separated.  A missing file is an empty switch.  Caller
+ * holds the lock and the file's lock.  0 or a negative errno. */
+static int mock_state_load(void)
+{
+	char line[MOCK_MAX_HOST + MOCK_MAX_PORT + MOCK_MAX_CHANNEL +
+		  MOCK_MAX_VLAN + 8];
+	struct mock_switch *sw;
+	struct mock_port *p;
+	FILE *f;
+	int r = 0;
+
+	mock_map_clear();
+	f = fopen(mock_state_path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *host, *port, *channel, *vlan;
+
+		line[strcspn(line, "\n")] = '\0';
+		host = strtok_r(line, "\t", &save);
+		port = strtok_r(NULL, "\t", &save);
+		channel = strtok_r(NULL, "\t", &save);
+		vlan = strtok_r(NULL, "\t", &save);
+		if (!vlan || mock_port_valid(port) < 0 ||
+		    !mock_channel_valid(channel)) {
+			r = -EBADMSG;
+			break;
+		}
+		sw = mock_switch_get(host);
+		p = sw ? mock_port_get(sw, port, true) : NULL;
+		r = p ? mock_port_set(p, channel, vlan) : -ENOSPC;
+	}
+	fclose(f);
+	return r;
+}
+
+/* Write the map to the state file, whole, in one rename.  Caller holds
+ * the lock and the file's lock. */
+static int mock_state_save(void)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", mock_state_path) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	for (struct mock_switch *sw = mock_switches; sw; sw = sw->next)
+		for (size_t i = 0; i < sw->nports; i++)
+			for (size_t j = 0; j < sw->ports[i].nchannels; j++)
+				fprintf(f, "%s\t%s\t%s\t%s\n", sw->hostname,
+					sw->ports[i].name,
+					sw->ports[i].channels[j].channel,
+					sw->ports[i].channels[j].vlan);
+	if (fflush(f) != 0 || ferror(f))
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && rename(tmp, mock_state_path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* With a state file, every call sees what the file holds: take its lock
+ * and read it.  Caller holds the lock. */
+static int mock_state_begin(struct hil_call *call)
+{
+	int r;
+
+	if (!mock_state_path)
+		return 0;
+	while (flock(mock_state_lock_fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			r = -errno;
+			goto fail;
+		}
+	r = mock_state_load();
+	if (r == 0)
+		return 0;
+	flock(mock_state_lock_fd, LOCK_UN);
+fail:
+	mock_host->set_error(call, "could not read the switch state: %s",
+			     strerror(-r));
+	return r;
+}
+
+/* Write what changed back (save), and let the file go. */
+static int mock_state_end(struct hil_call *call, bool save)
+{
+	int r = 0;
+
+	if (!mock_state_path)
+		return 0;
+	if (save)
+		r = mock_state_save();
+	flock(mock_state_lock_fd, LOCK_UN);
+	if (r < 0)
+		mock_host->set_error(call,
+				     "could not write the switch state: %s",
+				     strerror(-r));
+	return r;
+}
+
 /*
  * Stand in for the time a real switch takes.  Every wait in a driver is
  * bounded by the call's deadline: past it, give up with -ETIMEDOUT and
  * leave the switch as it was if you can.
  */
-static int mock_delay(struct hil_call *call, const char *port)
+static int mock_delay(const struct mock_session *s, struct hil_call *call,
+		      const char *port)
 {
 	long long left = mock_host->deadline_left_ms(call);
 	long long ms = mock_delay_ms < left ? mock_delay_ms : left;
 	struct timespec ts;
+
+	if (mock_delay_host && strcmp(mock_delay_host, s->sw->hostname) != 0)
+		ms = 0;
 
 	if (ms > 0) {
 		ts.tv_sec = ms / 1000;
@@ -317,6 +465,11 @@ static int mock_session_open(const struct hil_host *host, struct hil_call *call,
 		host->set_error(call, "the switch has no valid hostname");
 		return -EINVAL;
 	}
+	/* The state file is tab-separated, one line per channel. */
+	if (mock_state_path && !mock_token_valid(hostname, MOCK_MAX_HOST)) {
+		host->set_error(call, "the switch has no valid hostname");
+		return -EINVAL;
+	}
 	if (mock_fail_host && strcmp(mock_fail_host, hostname) == 0) {
 		host->set_error(call,
 				"could not connect to '%s': connection "
@@ -358,7 +511,7 @@ static int mock_set_port(void *session, struct hil_call *call, const char *port,
 		mock_host->set_error(call, "invalid port, channel or vlan");
 		return -EINVAL;
 	}
-	r = mock_delay(call, port);
+	r = mock_delay(s, call, port);
 	if (r < 0)
 		return r;
 	r = mock_injected(call, port);
@@ -366,6 +519,11 @@ static int mock_set_port(void *session, struct hil_call *call, const char *port,
 		return r;
 
 	pthread_mutex_lock(&mock_lock);
+	r = mock_state_begin(call);
+	if (r < 0) {
+		pthread_mutex_unlock(&mock_lock);
+		return r;
+	}
 	/* Taking a channel off a port the switch never saw changes nothing;
 	 * a port is created only to put something on it. */
 	p = mock_port_get(s->sw, port, vlan != NULL);
@@ -373,14 +531,16 @@ static int mock_set_port(void *session, struct hil_call *call, const char *port,
 		r = mock_port_set(p, channel, vlan);
 	else
 		r = vlan ? -ENOSPC : 0;
-	if (r == 0)
-		mock_journal("set %s %s %s %s", s->sw->hostname, port, channel,
-			     vlan ? vlan : "-");
-	pthread_mutex_unlock(&mock_lock);
 	if (r < 0)
 		mock_host->set_error(call, "could not set port '%s': %s", port,
 				     r == -ENOMEM ? "out of memory"
 						  : "too many entries");
+	if (mock_state_end(call, r == 0) < 0 && r == 0)
+		r = -EIO;
+	if (r == 0)
+		mock_journal("set %s %s %s %s", s->sw->hostname, port, channel,
+			     vlan ? vlan : "-");
+	pthread_mutex_unlock(&mock_lock);
 	return r;
 }
 
@@ -395,7 +555,7 @@ static int mock_revert_port(void *session, struct hil_call *call,
 		mock_host->set_error(call, "invalid port");
 		return -EINVAL;
 	}
-	r = mock_delay(call, port);
+	r = mock_delay(s, call, port);
 	if (r < 0)
 		return r;
 	r = mock_injected(call, port);
@@ -403,15 +563,22 @@ static int mock_revert_port(void *session, struct hil_call *call,
 		return r;
 
 	pthread_mutex_lock(&mock_lock);
+	r = mock_state_begin(call);
+	if (r < 0) {
+		pthread_mutex_unlock(&mock_lock);
+		return r;
+	}
 	p = mock_port_get(s->sw, port, false);
 	if (p) {
 		free(p->channels);
 		p->channels = NULL;
 		p->nchannels = 0;
 	}
-	mock_journal("revert %s %s", s->sw->hostname, port);
+	r = mock_state_end(call, true) < 0 ? -EIO : 0;
+	if (r == 0)
+		mock_journal("revert %s %s", s->sw->hostname, port);
 	pthread_mutex_unlock(&mock_lock);
-	return 0;
+	return r;
 }
 
 /* Copy the port out under the lock, then call the sink without it: the
@@ -431,12 +598,17 @@ static int mock_get_port(void *session, struct hil_call *call, const char *port,
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&mock_lock);
+	if (mock_state_begin(call) < 0) {
+		pthread_mutex_unlock(&mock_lock);
+		return -EIO;
+	}
 	/* A port the switch never saw carries nothing. */
 	p = mock_port_get(s->sw, port, false);
 	n = p ? p->nchannels : 0;
 	copy = n ? malloc(n * sizeof(*copy)) : NULL;
 	if (copy)
 		memcpy(copy, p->channels, n * sizeof(*copy));
+	mock_state_end(call, false);
 	pthread_mutex_unlock(&mock_lock);
 	if (n && !copy) {
 		mock_host->set_error(call, "out of memory");
@@ -483,9 +655,16 @@ static int mock_init(const struct hil_host *host)
 	int r;
 
 	mock_host = host;
+	/* Like brocade and dellnos9, which need a native network on a port
+	 * before tagged ones; hild enforces that for such drivers. */
+	v = host->option("mock", "native_first");
+	mock_capabilities[0] =
+		v && strcmp(v, "yes") == 0 ? NULL : "nativeless-trunk-mode";
 	r = mock_option_str("fail_host", &mock_fail_host);
 	if (r == 0)
 		r = mock_option_str("fail_port", &mock_fail_port);
+	if (r == 0)
+		r = mock_option_str("delay_host", &mock_delay_host);
 	if (r < 0)
 		return r;
 
@@ -525,6 +704,32 @@ static int mock_init(const struct hil_host *host)
 			return r;
 		}
 	}
+
+	v = host->option("mock", "state_file");
+	if (v) {
+		char lock[4096];
+
+		if (v[0] != '/' || snprintf(lock, sizeof(lock), "%s.lock", v) >=
+					   (int)sizeof(lock)) {
+			host->log(HIL_LOG_ERR,
+				  "mock switch: option 'state_file' must be "
+				  "an absolute path, not '%s'",
+				  v);
+			return -EINVAL;
+		}
+		mock_state_lock_fd = open(
+			lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (mock_state_lock_fd < 0) {
+			r = -errno;
+			host->log(HIL_LOG_ERR,
+				  "mock switch: could not open '%s': %s", lock,
+				  strerror(errno));
+			return r;
+		}
+		mock_state_path = strdup(v);
+		if (!mock_state_path)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -544,11 +749,17 @@ static void mock_fini(void)
 	mock_nswitches = 0;
 	free(mock_fail_host);
 	free(mock_fail_port);
-	mock_fail_host = mock_fail_port = NULL;
+	free(mock_delay_host);
+	mock_fail_host = mock_fail_port = mock_delay_host = NULL;
 	mock_delay_ms = 0;
 	if (mock_journal_fd >= 0)
 		close(mock_journal_fd);
 	mock_journal_fd = -1;
+	free(mock_state_path);
+	mock_state_path = NULL;
+	if (mock_state_lock_fd >= 0)
+		close(mock_state_lock_fd);
+	mock_state_lock_fd = -1;
 }
 
 static const struct hil_switch_ops mock_ops = {

@@ -141,6 +141,16 @@ struct hil_host {
 	int (*auth_set_admin)(struct hil_auth_request *req, int admin);
 	int (*auth_add_project)(struct hil_auth_request *req,
 				const char *project);
+
+	/* Auth plugins whose callers are hild's local users (HIL_AUTH_LOCAL_
+	 * USERS): the caller is the local user "user", with that user's admin
+	 * flag and project memberships from hild's database.  Replaces
+	 * whatever auth_set_* set before.  Returns 0, -ENOENT when there is
+	 * no such user (the plugin then returns it: 401), -EINVAL for a name
+	 * that cannot be a user, -EIO when the database failed (hild answers
+	 * 500 whatever the plugin returns then).  Plugins check
+	 * host->size > offsetof(struct hil_host, auth_local_user) first. */
+	int (*auth_local_user)(struct hil_auth_request *req, const char *user);
 };
 
 /*
@@ -208,17 +218,32 @@ struct hil_obm_ops {
 	void (*console_close)(void *console);
 };
 
+/* Flags of an auth plugin. */
+/* Its callers are hild's local users (it calls host->auth_local_user):
+ * hild keeps serving the user-management API (/v0/auth/basic/user...). */
+#define HIL_AUTH_LOCAL_USERS 0x1u
+
 /* Auth drivers turn a request's headers into an identity. */
 struct hil_auth_ops {
 	uint32_t size; /* sizeof(struct hil_auth_ops) */
-	/* Return 1 and call the host's auth_set_* sinks when the request
-	 * carries a valid credential, 0 when it carries none of this
-	 * plugin's kind (anonymous), a negative errno when it carries a
-	 * credential that is invalid (401). */
+	/*
+	 * Return 1 and call the host's auth_set_* sinks (or auth_local_user)
+	 * when the request carries a valid credential, 0 when it carries
+	 * none of this plugin's kind (anonymous), or a negative errno when
+	 * it cannot be accepted.  The errno tells the caller why:
+	 *   -EHOSTDOWN, -ECONNREFUSED, -ETIMEDOUT, -EAGAIN: the service
+	 *       that vouches for credentials (munged, Keystone) could not
+	 *       be asked; 503 ServiceUnavailableError, the client may retry;
+	 *   -ENOMEM: 500;
+	 *   any other (-EACCES, -EINVAL, -ENOENT, ...): the credential is
+	 *       invalid, expired, replayed or names no user; 401.
+	 * Called from several threads at once.
+	 */
 	int (*authenticate)(const struct hil_host *host,
 			    struct hil_auth_request *req);
 	/* Value for the WWW-Authenticate header of a 401, e.g. "MUNGE". */
 	const char *challenge;
+	uint32_t flags; /* HIL_AUTH_* */
 };
 
 struct hil_plugin {

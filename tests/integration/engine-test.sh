@@ -1,0 +1,479 @@
+#!/bin/bash
+# engine-test.sh - the operation engine, end to end: a real hild with the
+# mock switch driver, driven through the HTTP API, watched through the
+# mock's journal (one line per session open/close and per port change,
+# in the order they happened) and its state file (the switch's port map,
+# read back through the driver by switch-readback).
+#
+#   ordering     sequences of connect/detach/revert on several NICs at
+#                once end in the right state, each change applied once,
+#                in order, per port; driver failures end in ERROR
+#   batching     N actions queued on a slow switch use one session
+#   parallel     one action on each of K slow switches: all K sessions
+#                open before the first change completes
+#   deadline     a switch slower than switch_timeout: its actions end in
+#                ERROR with the timeout text, while another switch's
+#                complete (and, with a single worker, right after one
+#                deadline, not one per action)
+#   lost port    an action whose NIC was unwired meanwhile ends in ERROR
+#   crash        kill -9 with actions pending and in flight; after a
+#                restart all complete, and the switch equals the database
+#   two hilds    two processes on one PostgreSQL database, actions sent to
+#                both: every change applied exactly once, in order per NIC
+#
+# PostgreSQL: a private server from tests/db/pg-start.sh; HIL_ENGINE_PG=no
+# skips those parts.  Environment as lib-hild.sh.  TAP on stdout.
+set -u
+umask 077 # hild refuses a config others can read
+. "$(dirname "$0")/lib-hild.sh"
+. "$(dirname "$0")/lib-engine.sh"
+
+READBACK=$HIL_BUILDDIR/tests/integration/switch-readback
+[ -x "$READBACK" ] || tap_bail "no switch-readback at '$READBACK' (build first)"
+
+PG_DIR=
+EXTRA_PID=
+pg_cleanup() {
+	if [ -n "$EXTRA_PID" ] && kill -0 "$EXTRA_PID" 2>/dev/null; then
+		kill -KILL "$EXTRA_PID" 2>/dev/null
+		wait "$EXTRA_PID" 2>/dev/null
+	fi
+	EXTRA_PID=
+	if [ -n "$PG_DIR" ]; then
+		bash "$HIL_SRCDIR/tests/db/pg-stop.sh" "$PG_DIR" >/dev/null 2>&1
+	fi
+	PG_DIR=
+}
+
+hild_setup
+[ -f "$W/plugins/switch/mock.so" ] || tap_bail "the mock switch plugin is not built"
+[ -f "$W/plugins/obm/mock.so" ] || tap_bail "the mock OBM plugin is not built"
+
+# engine_conf NAME [LINES...]: the config lines every section shares, a
+# journal $W/NAME.journal, plus LINES.
+engine_conf() {
+	local name=$1
+	shift
+	printf '%s\n' "vlans = 100-199" "engine_workers = 4" "switch_timeout = 10" \
+		"plugin.mock.journal = $W/$name.journal" "$@"
+}
+
+# start NAME DATABASE [LINES...]: prepare and start a hild for a section,
+# with an admin of its own (sections may share a PostgreSQL database).
+start() {
+	local name=$1 db=$2
+	shift 2
+	: >"$W/$name.journal"
+	HILD_ADMIN=adm-$name-$$
+	hild_prepare "$name" "$db" "$(engine_conf "$name" "$@")" || return 1
+	hild_start "$name"
+}
+
+# check DESCRIPTION EXPECTED ACTUAL: one test point comparing two texts.
+check() {
+	if [ "$2" = "$3" ]; then
+		tap_ok 0 "$1"
+	else
+		tap_ok 1 "$1"
+		{
+			echo "expected:"
+			echo "$2"
+			echo "got:"
+			echo "$3"
+		} | tap_diag
+	fi
+}
+
+# The sequence each NIC of the ordering tests runs, and the journal lines
+# it must leave for switch $2, port $3: connect A native, B tagged, detach
+# A, C native, revert, B native, A tagged, detach B.  Ends with A on
+# vlan/101.  $4 (optional) is a list of API URLs used in turn.
+sequence_run() { # NODE SWITCH PORT [URL...]
+	local node=$1 sw=$2 port=$3 i=0 id
+	shift 3
+	local urls=("$@") steps=(
+		"connect $node netA vlan/native"
+		"connect $node netB vlan/102"
+		"detach $node netA"
+		"connect $node netC vlan/native"
+		"revert $sw $port"
+		"connect $node netB vlan/native"
+		"connect $node netA vlan/101"
+		"detach $node netB"
+	)
+	[ ${#urls[@]} -gt 0 ] || urls=("$HILD_URL")
+	for step in "${steps[@]}"; do
+		API_URL=${urls[$((i % ${#urls[@]}))]}
+		# shellcheck disable=SC2086 # the step is words on purpose
+		id=$($step) || return 1
+		i=$((i + 1))
+	done
+	API_URL=${urls[0]}
+	[ "$(action_wait "$id" 60)" = DONE ]
+}
+
+sequence_journal() { # SWITCH PORT
+	local h=$1 p=$2
+	printf '%s\n' "set $h $p vlan/native 101" "set $h $p vlan/102 102" \
+		"set $h $p vlan/native -" "set $h $p vlan/native 103" \
+		"revert $h $p" "set $h $p vlan/native 102" \
+		"set $h $p vlan/101 101" "set $h $p vlan/native -"
+}
+
+# The changes of one port, from a journal.
+port_journal() { # JOURNAL SWITCH PORT
+	grep -E "^(set|revert) $2 $3( |$)" "$1"
+}
+
+# readback_vs_db NAME STATEFILE SWITCH PORTS...: the switch's ports read
+# back through the driver equal what the database says they carry.
+readback_vs_db() {
+	local name=$1 state=$2 sw=$3 p want got net vlan ch
+	shift 3
+	got=$("$READBACK" "$W/plugins/switch" mock -o "state_file=$state" \
+		-s username=u -s password=secret "$sw" "$@" 2>&1 | sort)
+	want=$(for p in "$@"; do
+		port_networks "$sw" "$p" | while read -r ch net; do
+			case $net in
+			netA) vlan=101 ;;
+			netB) vlan=102 ;;
+			netC) vlan=103 ;;
+			*) vlan="?$net" ;;
+			esac
+			echo "$p $ch $vlan"
+		done
+	done | sort)
+	check "$name: switch '$sw' read back through the driver equals the database" \
+		"$want" "$got"
+}
+
+# --- ordering, driver failure -------------------------------------------
+section_order() {
+	local n=order j=$W/order.journal pids=() rc st
+	start "$n" "sqlite://$W/$n.db" "plugin.mock.fail_port = gi1/0/4" || return
+	topo_networks netA=101 netB=102 netC=103 && topo_switches 2 4
+	tap_ok $? "$n: switches, ports, nodes and networks set up through the API"
+
+	# Three NICs on two switches run their sequences at once.
+	sequence_run s1n1 s1 gi1/0/1 >"$W/$n.s1n1" 2>&1 &
+	pids+=($!)
+	sequence_run s1n2 s1 gi1/0/2 >"$W/$n.s1n2" 2>&1 &
+	pids+=($!)
+	sequence_run s2n1 s2 gi1/0/1 >"$W/$n.s2n1" 2>&1 &
+	pids+=($!)
+	rc=0
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=1
+	done
+	tap_ok $rc "$n: 3 NICs x 8 actions (connect, detach, revert) queued at once all end DONE"
+	[ $rc = 0 ] || cat "$W/$n".s* | tap_diag
+
+	for t in s1:gi1/0/1 s1:gi1/0/2 s2:gi1/0/1; do
+		check "$n: port ${t#*:} of ${t%%:*} changed in the order of the requests, each once" \
+			"$(sequence_journal "${t%%:*}" "${t#*:}")" \
+			"$(port_journal "$j" "${t%%:*}" "${t#*:}")"
+		check "$n: show_port ${t#*:} of ${t%%:*} ends with netA on vlan/101" \
+			"vlan/101 netA" "$(port_networks "${t%%:*}" "${t#*:}")"
+	done
+	check "$n: show_node s1n2 ends with netA on vlan/101" "vlan/101 netA" \
+		"$(node_networks s1n2)"
+	check "$n: a NIC with no action is untouched" "" "$(port_journal "$j" s1 gi1/0/3)"
+
+	# A driver that fails: ERROR with its reason, attachments unchanged.
+	id=$(connect s1n4 netA) && st=$(action_wait "$id")
+	[[ ${st:-} == ERROR*"injected failure"* ]]
+	tap_ok $? "$n: a failing driver call ends in ERROR with the driver's text"
+	echo "# ${st:-}"
+	check "$n: ... and the failed connect attached nothing" "" \
+		"$(port_networks s1 gi1/0/4)"
+	id=$(connect s1n3 netB vlan/102) && st=$(action_wait "$id")
+	check "$n: the next action on the switch still works" DONE "${st:-}"
+	hild_stop "$n"
+}
+
+# --- batching, lost port ------------------------------------------------
+section_batch() {
+	local n=batch j=$W/batch.journal ids=() rc st opens
+	local N=8
+	start "$n" "sqlite://$W/$n.db" "plugin.mock.delay_ms = 500" || return
+	topo_networks netA=101 && topo_switches 1 $N
+	tap_ok $? "$n: a switch with $N wired NICs"
+
+	# The first action holds the switch for 500 ms; the others queue
+	# meanwhile and must ride in the same session.
+	for p in $(seq $N); do
+		ids+=("$(connect "s1n$p" netA)")
+	done
+	rc=0
+	for id in "${ids[@]}"; do
+		[ "$(action_wait "$id" 60)" = DONE ] || rc=1
+	done
+	tap_ok $rc "$n: $N connects on one slow switch end DONE"
+	opens=$(journal_count "$j" '^open s1 ')
+	[ "$opens" -lt $N ]
+	tap_ok $? "$n: applied in fewer sessions than actions ($opens for $N)"
+	check "$n: ... in exactly one session, saved once" "1 1 $N" \
+		"$opens $(journal_count "$j" '^close s1 [0-9]+ save$') $(journal_count "$j" '^set s1 ')"
+
+	# A revert whose NIC is unwired before the engine gets to it: the
+	# switch is busy with another port meanwhile.
+	must PUT /node/free1 '{"obm": {"type": "mock", "host": "h", "user": "u", "password": "p"}}' &&
+		must PUT /node/free1/nic/eth0 '{"macaddr": "00:00:00:00:01:99"}' &&
+		must PUT /switch/s1/port/gi1/0/99 &&
+		must POST /switch/s1/port/gi1/0/99/connect_nic '{"node": "free1", "nic": "eth0"}'
+	tap_ok $? "$n: a free node wired to port gi1/0/99"
+	opens=$(journal_count "$j" '^open s1 ')
+	busy=$(revert s1 gi1/0/1) || busy=
+	# Once that revert's session is open the switch is busy for 500 ms.
+	for _ in $(seq 200); do
+		[ "$(journal_count "$j" '^open s1 ')" -gt "$opens" ] && break
+		sleep 0.01
+	done
+	[ -n "$busy" ] && lost=$(revert s1 gi1/0/99) &&
+		must POST /switch/s1/port/gi1/0/99/detach_nic
+	tap_ok $? "$n: revert queued, then the NIC unwired while it is pending"
+	st=$(action_wait "$lost")
+	[[ ${st:-} == ERROR*"no longer connected to port 'gi1/0/99'"* ]]
+	tap_ok $? "$n: the action of a NIC that lost its port ends in ERROR"
+	echo "# ${st:-}"
+	check "$n: ... without a driver call" "" "$(port_journal "$j" s1 gi1/0/99)"
+	check "$n: the revert before it is DONE" DONE "$(action_wait "$busy")"
+	hild_stop "$n"
+}
+
+# --- parallelism across switches -----------------------------------------
+section_parallel() {
+	local n=parallel j=$W/parallel.journal K=4 ids=() rc t0 ms first
+	start "$n" "sqlite://$W/$n.db" "plugin.mock.delay_ms = 1500" || return
+	topo_networks netA=101 && topo_switches $K 1
+	tap_ok $? "$n: $K switches with one NIC each"
+	t0=$(date +%s%N)
+	for s in $(seq $K); do
+		ids+=("$(connect "s${s}n1" netA)")
+	done
+	rc=0
+	for id in "${ids[@]}"; do
+		[ "$(action_wait "$id" 60)" = DONE ] || rc=1
+	done
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	tap_ok $rc "$n: one connect on each of $K switches (1.5 s each) ends DONE"
+	# Sequential service would close one session before opening the next.
+	first=$(head -n $K "$j" | grep -c '^open ')
+	check "$n: all $K sessions open before the first change completes" \
+		"$K" "$first"
+	echo "# $K actions of 1500 ms each took $ms ms in all"
+	hild_stop "$n"
+}
+
+# --- deadlines -----------------------------------------------------------
+# With two workers the fast switch completes while the slow one hangs;
+# with one worker, every action of the hung switch fails at its first
+# deadline, so the fast switch waits one deadline, not one per action.
+section_deadline() {
+	local workers=$1 n=deadline$1 j=$W/deadline$1.journal slow=() fast st rc
+	start "$n" "sqlite://$W/$n.db" "engine_workers = $workers" "switch_timeout = 1" \
+		"plugin.mock.delay_ms = 4000" "plugin.mock.delay_host = s1" || return
+	topo_networks netA=101 && topo_switches 2 3
+	tap_ok $? "$n: a hung switch s1 and a working s2 ($workers worker(s), 1 s deadline)"
+	for p in 1 2 3; do
+		slow+=("$(connect "s1n$p" netA)")
+	done
+	fast=$(connect s2n1 netA)
+	st=$(action_wait "$fast" 30)
+	check "$n: the working switch's action is DONE" DONE "$st"
+	rc=0
+	for id in "${slow[@]}"; do
+		st=$(action_wait "$id" 30)
+		[[ $st == "ERROR"$'\t'"switch did not answer within 1 s" ]] || {
+			rc=1
+			echo "# $id: $st"
+		}
+	done
+	tap_ok $rc "$n: the hung switch's 3 actions end in ERROR 'switch did not answer within 1 s'"
+	check "$n: ... and attached nothing" "" \
+		"$(for p in 1 2 3; do port_networks s1 "gi1/0/$p"; done)"
+	if [ "$workers" = 1 ]; then
+		check "$n: one session (one deadline) for all of the hung switch's actions" \
+			1 "$(journal_count "$j" '^open s1 ')"
+		# s2 is served right after s1's session, not after 3 deadlines.
+		check "$n: the working switch is served right after that session" \
+			"open s1 close s1 open s2" \
+			"$(grep -E '^(open|close) ' "$j" | head -n 3 | cut -d' ' -f1,2 | tr '\n' ' ' | sed 's/ $//')"
+	else
+		# The fast change is in the journal before the hung session ends.
+		grep -nE '^(set s2 |close s1 )' "$j" | head -n 1 | grep -q 'set s2 '
+		tap_ok $? "$n: the working switch changed while the hung one still held its worker"
+	fi
+	hild_stop "$n"
+}
+
+# --- crash recovery -----------------------------------------------------
+# pending_count DATABASE: operations still pending (hild is not running).
+pending_count() {
+	case $1 in
+	sqlite://*) sqlite3 "${1#sqlite://}" \
+		"SELECT COUNT(*) FROM operations WHERE status = 'PENDING'" ;;
+	*) psql -X -At "$1" -c "SELECT COUNT(*) FROM operations WHERE status = 'PENDING'" ;;
+	esac
+}
+
+section_crash() {
+	local backend=$1 db=$2 n=crash-$1 ids=() rc pend round
+	local state=$W/$n.state ports=(gi1/0/1 gi1/0/2 gi1/0/3 gi1/0/4)
+	local sw=c$backend$$-s # unique on a shared database
+	start "$n" "$db" "plugin.mock.delay_ms = 300" \
+		"plugin.mock.state_file = $state" || return
+	topo_networks netA=101 netB=102 && topo_switches 2 4 "$sw"
+	tap_ok $? "$n: 2 switches with 4 NICs each"
+	for round in 1 2; do
+		ids=()
+		for s in 1 2; do
+			for p in 1 2 3 4; do
+				node=$sw${s}n$p
+				if [ $round = 1 ]; then
+					ids+=("$(connect "$node" netA)")
+				elif [ $p -le 2 ]; then
+					ids+=("$(detach "$node" netA)")
+				elif [ $p = 3 ]; then
+					ids+=("$(revert "$sw$s" "gi1/0/$p")")
+				else
+					ids+=("$(connect "$node" netB vlan/102)")
+				fi
+			done
+		done
+		# 4 changes of 300 ms per switch: kill in the middle.
+		sleep 0.5
+		kill -KILL "$HILD_PID"
+		wait "$HILD_PID" 2>/dev/null
+		HILD_PID=
+		pend=$(pending_count "$db")
+		[ "${pend:-0}" -gt 0 ]
+		tap_ok $? "$n round $round: killed with ${pend:-?} of 8 actions pending"
+		hild_start "$n round $round: restart after kill -9" || return
+		rc=0
+		for id in "${ids[@]}"; do
+			st=$(action_wait "$id" 60)
+			[ "$st" = DONE ] || {
+				rc=1
+				echo "# $id: $st"
+			}
+		done
+		tap_ok $rc "$n round $round: after the restart all 8 actions are DONE"
+		for s in 1 2; do
+			readback_vs_db "$n round $round" "$state" "$sw$s" "${ports[@]}"
+		done
+	done
+	echo "# actions claimed again after a kill: $(grep -c 'claimed before an interruption' "$HILD_LOG")"
+	hild_stop "$n"
+}
+
+# --- two hild processes on one PostgreSQL database ------------------------
+section_two() {
+	local db=$1 n=two j=$W/two.journal state=$W/two.state url_a url_b pids=() rc
+	local extra t=t$$-s # unique on a shared database
+	: >"$j"
+	HILD_ADMIN=adm-two-$$
+	extra=$(engine_conf two "engine_workers = 2" "plugin.mock.delay_ms = 30" \
+		"plugin.mock.state_file = $state")
+	hild_prepare two-a "$db" "$extra" || return
+	hild_start two-a || return
+	url_a=$HILD_URL
+	EXTRA_PID=$HILD_PID
+	local log_a=$HILD_LOG
+	HILD_PORT=$("$APITEST" --free-port) || tap_bail "no free port"
+	hild_config two-b "$db" "$extra"
+	hild_start two-b || return
+	url_b=$HILD_URL
+
+	API_URL=$url_a
+	topo_networks netA=101 netB=102 netC=103 && topo_switches 2 4 "$t"
+	tap_ok $? "$n: 2 switches with 4 NICs each, set up through hild A"
+
+	# hild B queues; hild A hears of it when B's transaction commits.
+	local heard
+	heard=$(grep -c 'woken by a notification' "$log_a")
+	API_URL=$url_b
+	id=$(connect "${t}1n4" netA) && st=$(action_wait "$id")
+	check "$n: an action queued through hild B is DONE" DONE "${st:-}"
+	for _ in $(seq 100); do
+		[ "$(grep -c 'woken by a notification' "$log_a")" -gt "$heard" ] && break
+		sleep 0.02
+	done
+	[ "$(grep -c 'woken by a notification' "$log_a")" -gt "$heard" ]
+	tap_ok $? "$n: hild A was notified (LISTEN/NOTIFY) when hild B queued it"
+	API_URL=$url_a
+
+	# Each NIC's steps go to A and B in turn; all NICs at once.
+	for s in 1 2; do
+		for p in 1 2 3; do
+			sequence_run "$t${s}n$p" "$t$s" "gi1/0/$p" "$url_a" "$url_b" \
+				>"$W/$n.$s.$p" 2>&1 &
+			pids+=($!)
+		done
+	done
+	rc=0
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=1
+	done
+	tap_ok $rc "$n: 6 NICs x 8 actions sent to both processes in turn all end DONE"
+	[ $rc = 0 ] || cat "$W/$n".[12].* | tap_diag
+	rc=0
+	for s in 1 2; do
+		for p in 1 2 3; do
+			if [ "$(port_journal "$j" "$t$s" "gi1/0/$p")" != \
+				"$(sequence_journal "$t$s" "gi1/0/$p")" ]; then
+				rc=1
+				echo "# port gi1/0/$p of $t$s:"
+				port_journal "$j" "$t$s" "gi1/0/$p" | tap_diag
+			fi
+		done
+	done
+	tap_ok $rc "$n: every change applied exactly once, in order, on each of the 6 ports"
+	API_URL=$url_b
+	for s in 1 2; do
+		readback_vs_db "$n" "$state" "$t$s" gi1/0/1 gi1/0/2 gi1/0/3
+	done
+	echo "# operations applied by hild A: $(grep -c "operation .* done" "$log_a"), by hild B: $(grep -c "operation .* done" "$HILD_LOG")"
+	hild_stop two-b
+	unset API_URL
+	# A is the one lib-hild stops now.
+	HILD_PID=$EXTRA_PID
+	EXTRA_PID=
+	HILD_LOG=$log_a
+	hild_stop two-a
+}
+
+section_order
+section_batch
+section_parallel
+section_deadline 2
+section_deadline 1
+section_crash sqlite "sqlite://$W/crash.db"
+
+# A server of its own: the one HIL_TEST_PG_URI names is shared with
+# suites running at the same time.
+pg_uri=
+if [ "${HIL_ENGINE_PG:-}" != no ] && ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+	tap_bail "PostgreSQL is not installed (tests/deps.sh test)"
+fi
+if [ -z "$pg_uri" ] && [ "${HIL_ENGINE_PG:-}" != no ] &&
+	ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+	PG_DIR=$W/pg
+	mkdir -p "$PG_DIR"
+	pg_port=$("$APITEST" --free-port) || tap_bail "no free port"
+	pg_uri=$(bash "$HIL_SRCDIR/tests/db/pg-start.sh" "$PG_DIR" "$pg_port" \
+		2>"$W/pg-start.err" | tail -n 1)
+	if [ -z "$pg_uri" ]; then
+		tap_diag <"$W/pg-start.err"
+		tap_bail "could not start PostgreSQL"
+	fi
+fi
+if [ -n "$pg_uri" ] && [ "${HIL_ENGINE_PG:-}" != no ]; then
+	section_crash pg "$pg_uri"
+	section_two "$pg_uri"
+else
+	echo "# PostgreSQL parts skipped"
+fi
+
+tap_finish
+[ $TAP_FAILED = 0 ]
