@@ -17,16 +17,35 @@
 
 static sigset_t daemon_sigs;
 
+static int daemon_ready_fd = -1;
+
+/* The original process: wait for the daemon's word. */
+static void daemon_wait_ready(int fd)
+{
+	char c = '1';
+	ssize_t n;
+
+	do {
+		n = read(fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	_exit(n == 1 && c == '0' ? 0 : 1);
+}
+
 int daemon_detach(void)
 {
+	int pipefd[2], fd;
 	pid_t pid;
-	int fd;
 
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(pipefd[1]);
+		daemon_wait_ready(pipefd[0]);
+	}
+	close(pipefd[0]);
 	if (setsid() < 0)
 		return -errno;
 	pid = fork();
@@ -34,6 +53,7 @@ int daemon_detach(void)
 		return -errno;
 	if (pid > 0)
 		_exit(0);
+	daemon_ready_fd = pipefd[1];
 	if (chdir("/") < 0)
 		return -errno;
 	umask(027);
@@ -42,10 +62,27 @@ int daemon_detach(void)
 		return -errno;
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
 	return 0;
+}
+
+void daemon_ready(bool ok)
+{
+	int fd;
+
+	if (daemon_ready_fd < 0)
+		return;
+	if (write(daemon_ready_fd, ok ? "0" : "1", 1) < 0) {
+		/* The parent is gone: nobody to tell. */
+	}
+	close(daemon_ready_fd);
+	daemon_ready_fd = -1;
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
 }
 
 int daemon_pid_write(const char *path)

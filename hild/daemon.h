@@ -2,9 +2,17 @@
 #ifndef HIL_DAEMON_H
 #define HIL_DAEMON_H
 
-/* Detach from the terminal (double fork, setsid, stdio to /dev/null).
- * Returns 0 in the daemon, a negative errno on failure. */
+#include <stdbool.h>
+
+/* Detach from the terminal (double fork, setsid, stdin and stdout to
+ * /dev/null).  Returns 0 in the daemon, a negative errno on failure.  The
+ * process that called it waits until the daemon calls daemon_ready() and
+ * exits with its status, or with 1 when the daemon dies first, so that
+ * startup errors reach the terminal and the exit status. */
 int daemon_detach(void);
+/* Tell the waiting parent that startup succeeded (ok) or failed, and
+ * send stderr to /dev/null.  A no-op when not detached. */
+void daemon_ready(bool ok);
 
 /* Write our pid to path, refusing when a live hild holds it.  Returns 0
  * or a negative errno (logged). */

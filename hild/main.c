@@ -257,6 +257,10 @@ static int main_serve(const struct conf *c, struct db *db, bool detach)
 	log_notice("listening on %s:%u (%s database, %s auth, %u threads)",
 		   c->listen, c->port, db_backend(db), c->auth,
 		   main_threads(c));
+	if (detach) {
+		daemon_ready(true);
+		log_setup(true, c->log_level);
+	}
 	sig = daemon_signals_wait();
 	log_notice("stopping on signal %d", sig);
 	r = 0;
@@ -304,9 +308,10 @@ int main(int argc, char **argv)
 	}
 	if (o.mode == MODE_SERVE && o.detach) {
 		r = daemon_detach();
-		if (r < 0)
+		if (r < 0) {
+			log_err("could not detach: %s", strerror(-r));
 			goto out;
-		log_setup(true, c->log_level);
+		}
 	}
 	r = daemon_signals_block();
 	if (r < 0)
