@@ -1,0 +1,961 @@
+/*
+ * ovs-driver-test - the ovs switch driver against a real Open vSwitch.
+ *
+ *   ovs-driver-test PLUGIN_DIR OVS_DIR TCP_DB
+ *
+ * ovs-driver.sh starts ovsdb-server and ovs-vswitchd under OVS_DIR (db
+ * socket OVS_DIR/db.sock, also listening on TCP_DB) with bridge sw0
+ * (ports p1..p4, parked) and bridge sw1 (port q1), and copies the built
+ * plugin to PLUGIN_DIR/ovs.so.  This program loads the plugin through
+ * hild's plugin host, drives it with calls made the way hild's engine
+ * makes them, and checks every change twice: through the driver's
+ * get_port and through `ovs-vsctl get Port`.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "log.h"
+#include "plugin.h"
+#include "tap.h"
+
+static const char *ovs_dir;
+static char unix_db[PATH_MAX];
+static const struct hil_switch_ops *ops;
+static const struct hil_host *host;
+
+static void die(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* Run ovs-vsctl against our database; its stdout, lines joined by
+ * spaces, in out.  Returns its exit status. */
+static int vsctl(char *out, size_t len, const char *const args[])
+{
+	const char *argv[16] = {"ovs-vsctl", "--timeout=5"};
+	char db[PATH_MAX + 8];
+	size_t n = 2, got = 0;
+	int fds[2], status;
+	ssize_t r;
+	pid_t pid;
+
+	snprintf(db, sizeof(db), "--db=%s", unix_db);
+	argv[n++] = db;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (pipe(fds) < 0)
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got + 1 < len &&
+	       (r = read(fds[0], out + got, len - 1 - got)) > 0)
+		got += (size_t)r;
+	out[got] = '\0';
+	close(fds[0]);
+	while (got > 0 && out[got - 1] == '\n')
+		out[--got] = '\0';
+	for (char *p = out; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* "vlan_mode tag trunks protected" of a port, as ovs-vsctl prints them. */
+static const char *port_columns(const char *port, char *out, size_t len)
+{
+	if (vsctl(out, len,
+		  (const char *const[]){"get", "Port", port, "vlan_mode", "tag",
+					"trunks", "protected", NULL}) != 0)
+		snprintf(out, len, "(ovs-vsctl failed)");
+	return out;
+}
+
+static struct hil_call *call_make(json_t *settings, long long ms)
+{
+	struct hil_call *call = NULL;
+
+	if (call_new(ops ? ops->settings : NULL, settings, call_clock_ms() + ms,
+		     &call) < 0)
+		die("call_new");
+	return call;
+}
+
+static json_t *sw_settings(const char *bridge, const char *db)
+{
+	return db ? json_pack("{s:s, s:s}", "ovs_bridge", bridge, "ovsdb", db)
+		  : json_pack("{s:s}", "ovs_bridge", bridge);
+}
+
+struct port_state {
+	char text[1024];
+};
+
+static void port_sink(void *arg, const char *channel, const char *vlan)
+{
+	struct port_state *st = arg;
+	size_t n = strlen(st->text);
+
+	snprintf(st->text + n, sizeof(st->text) - n, "%s=%s;", channel, vlan);
+}
+
+static const char *port_read(void *s, struct hil_call *call, const char *port,
+			     struct port_state *st)
+{
+	st->text[0] = '\0';
+	if (ops->get_port(s, call, port, port_sink, st) < 0)
+		return "(error)";
+	return st->text;
+}
+
+static int error_has(struct hil_call *call, const char *needle)
+{
+	const char *e = call_error(call);
+
+	if (e && strstr(e, needle))
+		return 1;
+	diag("error text '%s' lacks '%s'", e ? e : "(none)", needle);
+	return 0;
+}
+
+static const char *option_parking, *option_wait;
+
+static const char *test_option(const char *plugin, const char *key)
+{
+	if (strcmp(plugin, "ovs") != 0)
+		return NULL;
+	if (strcmp(key, "parking_vlan") == 0)
+		return option_parking;
+	if (strcmp(key, "wait_vswitchd") == 0)
+		return option_wait;
+	return NULL;
+}
+
+/* Unload the plugin and load it again with other options.  Returns
+ * plugin_init_all's result. */
+static int reload(const char *dir, const char *parking, const char *wait)
+{
+	const struct hil_plugin *p;
+	int r;
+
+	plugin_unload_all();
+	ops = NULL;
+	option_parking = parking;
+	option_wait = wait;
+	if (plugin_load(dir, "ovs", HIL_PLUGIN_SWITCH) < 0)
+		die("plugin_load");
+	r = plugin_init_all();
+	p = plugin_find(HIL_PLUGIN_SWITCH, "ovs");
+	if (r == 0 && p)
+		ops = p->switch_ops;
+	return r;
+}
+
+static void test_load(const char *dir)
+{
+	const struct hil_plugin *p;
+	const struct hil_setting *st;
+	int bridge = 0, db = 0;
+
+	plugin_set_option_lookup(test_option);
+	is_int(plugin_load(dir, "ovs", HIL_PLUGIN_SWITCH), 0,
+	       "the ovs plugin loads");
+	is_int(plugin_init_all(), 0, "and initialises");
+	p = plugin_find(HIL_PLUGIN_SWITCH, "ovs");
+	if (!p)
+		die("plugin_find ovs");
+	ops = p->switch_ops;
+	host = plugin_host();
+	ok(ops->capabilities && ops->capabilities[0] &&
+		   strcmp(ops->capabilities[0], "nativeless-trunk-mode") == 0 &&
+		   !ops->capabilities[1],
+	   "it has exactly the nativeless-trunk-mode capability");
+	for (st = ops->settings; st->key; st++) {
+		if (strcmp(st->key, "ovs_bridge") == 0)
+			bridge = st->type == HIL_SETTING_STRING &&
+				 (st->flags & HIL_SETTING_REQUIRED);
+		else if (strcmp(st->key, "ovsdb") == 0)
+			db = st->type == HIL_SETTING_STRING &&
+			     !(st->flags & HIL_SETTING_REQUIRED);
+		else
+			db = -1;
+	}
+	ok(bridge && db == 1,
+	   "settings: ovs_bridge (required), ovsdb (optional), nothing else");
+}
+
+static void test_port_names(void)
+{
+	static const char *const good[] = {"p1", "eth0", "te1/0/1", "Port Name",
+					   "vhu-ü"};
+	char longname[300];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+		is_int(ops->port_valid(good[i]), 0, "port name '%s' is valid",
+		       good[i]);
+	is_int(ops->port_valid(""), -EINVAL, "an empty port name is not");
+	is_int(ops->port_valid("p\n1"), -EINVAL, "a control character is not");
+	is_int(ops->port_valid("p\xff"), -EINVAL, "invalid UTF-8 is not");
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	is_int(ops->port_valid(longname), -EINVAL, "a 299-byte name is not");
+}
+
+static void test_sessions(const char *tcp_db)
+{
+	json_t *good = sw_settings("sw0", unix_db);
+	json_t *tcp = sw_settings("sw0", tcp_db);
+	json_t *nobridge = sw_settings("nosuchbr", unix_db);
+	json_t *relative = sw_settings("sw0", "unix:db.sock");
+	json_t *nosock = sw_settings("sw0", "unix:/nonexistent/db.sock");
+	json_t *deflt = sw_settings("sw0", NULL);
+	json_t *badtcp = sw_settings("sw0", "tcp:localhost:6640");
+	struct hil_call *call;
+	void *s = NULL;
+	int r;
+
+	call = call_make(good, 5000);
+	is_int(ops->session_open(host, call, &s), 0,
+	       "a session opens on the unix socket");
+	is_int(ops->session_close(s, call, 1), 0,
+	       "and closes with save (nothing to save)");
+	call = call_free(call);
+
+	call = call_make(tcp, 5000);
+	s = NULL;
+	is_int(ops->session_open(host, call, &s), 0, "a session opens on '%s'",
+	       tcp_db);
+	ops->session_close(s, call, 0);
+	call = call_free(call);
+
+	call = call_make(nobridge, 5000);
+	is_int(ops->session_open(host, call, &s), -ENOENT,
+	       "a missing bridge is -ENOENT");
+	ok(error_has(call, "bridge 'nosuchbr' not found"),
+	   "and the error names the bridge");
+	call = call_free(call);
+
+	call = call_make(relative, 5000);
+	is_int(ops->session_open(host, call, &s), -EINVAL,
+	       "a relative socket path is refused");
+	ok(error_has(call, "invalid ovsdb 'unix:db.sock'"), "saying why");
+	call = call_free(call);
+
+	call = call_make(badtcp, 5000);
+	is_int(ops->session_open(host, call, &s), -EINVAL,
+	       "a host name (not an address) is refused");
+	call = call_free(call);
+
+	call = call_make(nosock, 5000);
+	r = ops->session_open(host, call, &s);
+	is_int(r, -ENOENT, "a missing socket is -ENOENT");
+	ok(error_has(call, "could not connect to ovsdb "
+			   "'unix:/nonexistent/db.sock'"),
+	   "and the error names the socket");
+	call = call_free(call);
+
+	/* The default socket is the system's; on a test machine no
+	 * ovsdb-server listens there (we never touch the host's OVS). */
+	call = call_make(deflt, 2000);
+	r = ops->session_open(host, call, &s);
+	if (r == 0)
+		ops->session_close(s, call, 0);
+	ok(r == 0 || error_has(call, "/var/run/openvswitch/db.sock"),
+	   "without ovsdb, the default socket is used");
+	call = call_free(call);
+
+	json_decref(good);
+	json_decref(tcp);
+	json_decref(nobridge);
+	json_decref(relative);
+	json_decref(nosock);
+	json_decref(deflt);
+	json_decref(badtcp);
+}
+
+static void test_channels(void)
+{
+	json_t *settings = sw_settings("sw0", unix_db);
+	struct hil_call *call = call_make(settings, 20000);
+	struct port_state st;
+	char cols[512], out[256];
+	void *s = NULL;
+
+	if (ops->session_open(host, call, &s) < 0) {
+		ok(0, "session for the channel tests: %s", call_error(call));
+		goto out;
+	}
+	is_str(port_read(s, call, "p1", &st), "",
+	       "a parked port carries nothing");
+
+	is_int(ops->set_port(s, call, "p1", "vlan/native", "100"), 0,
+	       "set the native vlan of p1");
+	is_str(port_read(s, call, "p1", &st), "vlan/native=100;",
+	       "get_port reads it back");
+	is_str(port_columns("p1", cols, sizeof(cols)),
+	       "native-untagged 100 [100] false",
+	       "ovs-vsctl: native-untagged, tag 100, trunks [100]");
+
+	is_int(ops->set_port(s, call, "p1", "vlan/200", "200"), 0,
+	       "add tagged vlan 200");
+	is_int(ops->set_port(s, call, "p1", "vlan/300", "300"), 0,
+	       "add tagged vlan 300");
+	is_str(port_read(s, call, "p1", &st),
+	       "vlan/native=100;vlan/200=200;vlan/300=300;",
+	       "get_port reads all three");
+	is_str(port_columns("p1", cols, sizeof(cols)),
+	       "native-untagged 100 [100, 200, 300] false",
+	       "ovs-vsctl: trunks [100, 200, 300]");
+	is_int(ops->set_port(s, call, "p1", "vlan/200", "200"), 0,
+	       "adding it again is fine (idempotent)");
+
+	is_int(ops->set_port(s, call, "p1", "vlan/native", "101"), 0,
+	       "replace the native vlan");
+	is_str(port_columns("p1", cols, sizeof(cols)),
+	       "native-untagged 101 [101, 200, 300] false",
+	       "ovs-vsctl: the old native vlan is gone from trunks");
+
+	is_int(ops->set_port(s, call, "p1", "vlan/native", NULL), 0,
+	       "remove the native vlan");
+	is_str(port_read(s, call, "p1", &st), "vlan/200=200;vlan/300=300;",
+	       "a trunk with no native vlan is left");
+	is_str(port_columns("p1", cols, sizeof(cols)),
+	       "trunk [] [200, 300] false",
+	       "ovs-vsctl: vlan_mode trunk, no tag");
+	is_int(ops->set_port(s, call, "p1", "vlan/native", NULL), 0,
+	       "removing it again is fine (idempotent)");
+
+	is_int(ops->set_port(s, call, "p1", "vlan/200", NULL), 0,
+	       "take tagged vlan 200 off");
+	is_int(ops->set_port(s, call, "p1", "vlan/300", NULL), 0,
+	       "take tagged vlan 300 off");
+	is_str(port_read(s, call, "p1", &st), "",
+	       "a port with no vlan left carries nothing");
+	is_str(port_columns("p1", cols, sizeof(cols)), "access 4095 [] true",
+	       "ovs-vsctl: parked, access on 4095 and protected");
+
+	is_int(ops->set_port(s, call, "p2", "vlan/native", "100"), 0,
+	       "p2: native 100");
+	is_int(ops->set_port(s, call, "p2", "vlan/42", "42"), 0,
+	       "p2: tagged 42");
+	is_int(ops->revert_port(s, call, "p2"), 0, "revert p2");
+	is_str(port_read(s, call, "p2", &st), "", "a reverted port is empty");
+	is_str(port_columns("p2", cols, sizeof(cols)), "access 4095 [] true",
+	       "ovs-vsctl: reverted means parked");
+	is_int(ops->revert_port(s, call, "p2"), 0,
+	       "reverting again is fine (idempotent)");
+
+	is_int(ops->set_port(s, call, "p2", "vlan/500", "500"), 0,
+	       "p2: tagged 500 alone");
+	is_str(port_columns("p2", cols, sizeof(cols)), "trunk [] [500] false",
+	       "ovs-vsctl: a trunk of 500 only, untagged frames dropped");
+	is_int(ops->set_port(s, call, "p2", "vlan/native", "500"), -EEXIST,
+	       "a vlan cannot be native and tagged on one port");
+	ok(error_has(call, "both native and tagged"), "saying so");
+	is_int(ops->revert_port(s, call, "p2"), 0, "revert p2 again");
+
+	/* A port someone else configured. */
+	vsctl(out, sizeof(out),
+	      (const char *const[]){"set", "Port", "p3", "vlan_mode=trunk",
+				    "trunks=[]", "tag=[]", "protected=false",
+				    NULL});
+	is_str(port_read(s, call, "p3", &st), "(error)",
+	       "get_port refuses a port that trunks every vlan");
+	ok(error_has(call, "trunks every vlan"), "saying why");
+	is_int(ops->set_port(s, call, "p3", "vlan/7", "7"), 0,
+	       "set_port rebuilds such a port from nothing");
+	is_str(port_columns("p3", cols, sizeof(cols)), "trunk [] [7] false",
+	       "ovs-vsctl: only vlan 7 is left");
+	vsctl(out, sizeof(out),
+	      (const char *const[]){"set", "Port", "p3", "vlan_mode=access",
+				    "tag=4095", "trunks=[]", "protected=false",
+				    NULL});
+	is_str(port_read(s, call, "p3", &st), "(error)",
+	       "get_port refuses a parked port that is not protected");
+	vsctl(out, sizeof(out),
+	      (const char *const[]){"set", "Port", "p3", "vlan_mode=access",
+				    "tag=33", "trunks=[]", NULL});
+	is_str(port_read(s, call, "p3", &st), "vlan/native=33;",
+	       "an access port reads as its native vlan");
+	is_int(ops->revert_port(s, call, "p3"), 0, "revert p3");
+	is_str(port_columns("p3", cols, sizeof(cols)), "access 4095 [] true",
+	       "ovs-vsctl: p3 parked");
+
+	/* Refusals that never reach the switch. */
+	static const char *const bad[][2] = {
+		{"vlan/abc", "1"},     {"vlan/0", "0"},
+		{"vlan/4095", "4095"}, {"vlan/5000", "5000"},
+		{"vlan/10", "11"},     {"vlan/native", "0"},
+		{"vlan/native", "01"}, {"vlan/native", "4095"},
+		{"vlan/native", "x"},  {"null", "1"},
+		{"vlan/-1", "-1"},     {"vlan/native", " 10"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		is_int(ops->set_port(s, call, "p1", bad[i][0], bad[i][1]),
+		       -EINVAL, "channel '%s' vlan '%s' is refused", bad[i][0],
+		       bad[i][1]);
+	is_int(ops->set_port(s, call, "p1", "vlan/native", "4095"), -EINVAL,
+	       "the default parking vlan (4095) is never a network's");
+
+	is_int(ops->set_port(s, call, "nosuchport", "vlan/native", "100"),
+	       -ENOENT, "a missing port is -ENOENT");
+	ok(error_has(call, "port 'nosuchport' not found"),
+	   "and the error names the port");
+	is_int(ops->set_port(s, call, "q1", "vlan/native", "100"), -ENOENT,
+	       "a port of another bridge is -ENOENT");
+	ok(error_has(call, "port 'q1' is not on bridge 'sw0'"),
+	   "and the error says so");
+	is_str(port_columns("q1", cols, sizeof(cols)), "access 4095 [] true",
+	       "ovs-vsctl: q1 untouched");
+	is_str(port_read(s, call, "q1", &st), "(error)",
+	       "get_port refuses it too");
+	is_int(ops->revert_port(s, call, "nosuchport"), -ENOENT,
+	       "revert of a missing port is -ENOENT");
+
+	ops->session_close(s, call, 0);
+out:
+	call_free(call);
+	json_decref(settings);
+}
+
+/* A listening socket nobody answers on. */
+static int silent_socket(const char *path)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (strlen(path) >= sizeof(un.sun_path)) {
+		errno = ENAMETOOLONG;
+		die(path);
+	}
+	memcpy(un.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+	    listen(fd, 1) < 0)
+		die(path);
+	return fd;
+}
+
+static void test_deadlines(void)
+{
+	char path[PATH_MAX], target[PATH_MAX + 8];
+	json_t *settings, *good = sw_settings("sw0", unix_db);
+	struct hil_call *call;
+	long long t0, took;
+	void *s = NULL;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/silent.sock", ovs_dir);
+	snprintf(target, sizeof(target), "unix:%s", path);
+	fd = silent_socket(path);
+	settings = sw_settings("sw0", target);
+	for (int i = 0; i < 3; i++) {
+		call = call_make(settings, 400);
+		t0 = call_clock_ms();
+		r = ops->session_open(host, call, &s);
+		took = call_clock_ms() - t0;
+		is_int(r, -ETIMEDOUT,
+		       "an ovsdb that never answers is -ETIMEDOUT (try %d)",
+		       i + 1);
+		ok(took >= 350 && took < 1000,
+		   "at the deadline (400 ms): %lld ms", took);
+		ok(error_has(call, "timed out"), "saying it timed out");
+		call = call_free(call);
+	}
+	close(fd);
+	unlink(path);
+	json_decref(settings);
+
+	/* A call whose deadline is already past does nothing. */
+	call = call_make(good, 5000);
+	if (ops->session_open(host, call, &s) == 0) {
+		struct hil_call *late = call_make(good, -1);
+		char cols[256];
+
+		is_int(ops->set_port(s, late, "p4", "vlan/native", "9"),
+		       -ETIMEDOUT, "a call past its deadline is -ETIMEDOUT");
+		is_str(port_columns("p4", cols, sizeof(cols)),
+		       "access 4095 [] true", "and changed nothing");
+		call_free(late);
+		ops->session_close(s, call, 0);
+	} else {
+		ok(0, "session for the deadline test: %s", call_error(call));
+	}
+	call_free(call);
+	json_decref(good);
+}
+
+/* Sessions stay usable across a dropped connection and server probes. */
+static void test_connection(void)
+{
+	json_t *settings = sw_settings("sw0", unix_db);
+	struct hil_call *call = call_make(settings, 20000);
+	char ctl[PATH_MAX + 16], out[256];
+	struct port_state st;
+	void *s = NULL;
+
+	if (ops->session_open(host, call, &s) < 0) {
+		ok(0, "session for the connection test: %s", call_error(call));
+		goto out;
+	}
+	snprintf(ctl, sizeof(ctl), "%s/ovsdb-server.ctl", ovs_dir);
+	{
+		const char *argv[] = {"ovs-appctl", "-t", ctl,
+				      "ovsdb-server/reconnect", NULL};
+		pid_t pid = fork();
+		int status = 1;
+
+		if (pid == 0) {
+			execvp(argv[0], (char *const *)argv);
+			_exit(127);
+		}
+		waitpid(pid, &status, 0);
+		is_int(status, 0, "ovsdb-server drops every client connection");
+	}
+	is_int(ops->set_port(s, call, "p4", "vlan/native", "77"), 0,
+	       "set_port after the server dropped us reconnects");
+	is_str(port_read(s, call, "p4", &st), "vlan/native=77;",
+	       "and the change is there");
+	is_int(ops->revert_port(s, call, "p4"), 0, "revert p4");
+	(void)out;
+	ops->session_close(s, call, 0);
+out:
+	call_free(call);
+	json_decref(settings);
+}
+
+/*
+ * The protocol against a scripted server on a unix socket: one
+ * connection, one request (session_open's bridge lookup), then the
+ * scenario's answer.
+ */
+struct fake {
+	int lfd;
+	const char *mode;
+	int echo_answered; /* set by the server thread */
+};
+
+/* Read one JSON message from fd; NULL on EOF or garbage. */
+static json_t *fake_read(int fd)
+{
+	static char buf[65536];
+	size_t len = 0;
+	json_error_t err;
+	ssize_t n;
+
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, 1);
+		if (n <= 0)
+			return NULL;
+		len += (size_t)n;
+		if (buf[len - 1] != '}')
+			continue;
+		json_t *j = json_loadb(buf, len, 0, &err);
+		if (j)
+			return j;
+	}
+	return NULL;
+}
+
+static void fake_write(int fd, const char *text, size_t chunk)
+{
+	size_t len = strlen(text);
+
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+
+		if (send(fd, text + off, n, MSG_NOSIGNAL) != (ssize_t)n)
+			return;
+		if (chunk == 1)
+			usleep(200);
+	}
+}
+
+static void *fake_run(void *arg)
+{
+	struct fake *f = arg;
+	char reply[512], *big = NULL;
+	json_t *req = NULL, *echo = NULL;
+	json_int_t id;
+	int fd;
+
+	fd = accept(f->lfd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	req = fake_read(fd);
+	if (!req)
+		goto out;
+	id = json_integer_value(json_object_get(req, "id"));
+	snprintf(reply, sizeof(reply),
+		 "{\"id\":%lld,\"result\":[{\"rows\":[{\"_uuid\":[\"uuid\","
+		 "\"1b9d2b25-7c33-4d49-9a8e-2b9d2c4e8f10\"],\"note\":"
+		 "\"}{ \\\" ] [\"}]}],\"error\":null}",
+		 (long long)id);
+	if (strcmp(f->mode, "echo") == 0) {
+		fake_write(fd,
+			   "{\"id\":\"echo\",\"method\":\"echo\","
+			   "\"params\":[\"ping-7\"]}",
+			   4096);
+		echo = fake_read(fd);
+		f->echo_answered =
+			echo && json_is_string(json_object_get(echo, "id")) &&
+			strcmp(json_string_value(json_object_get(echo, "id")),
+			       "echo") == 0 &&
+			strcmp(json_string_value(json_array_get(
+				       json_object_get(echo, "result"), 0)),
+			       "ping-7") == 0 &&
+			json_is_null(json_object_get(echo, "error"));
+		fake_write(fd, reply, 4096);
+	} else if (strcmp(f->mode, "split") == 0) {
+		/* A stale reply, a notification, then ours a byte at a time,
+		 * with braces and quotes inside a string. */
+		fake_write(fd,
+			   "{\"id\":999,\"result\":[],\"error\":null}\n"
+			   "{\"id\":null,\"method\":\"update\","
+			   "\"params\":[null,{}]}",
+			   4096);
+		fake_write(fd, reply, 1);
+	} else if (strcmp(f->mode, "rpc-error") == 0) {
+		snprintf(reply, sizeof(reply),
+			 "{\"id\":%lld,\"result\":null,\"error\":"
+			 "\"unknown database\"}",
+			 (long long)id);
+		fake_write(fd, reply, 4096);
+	} else if (strcmp(f->mode, "garbage") == 0) {
+		fake_write(fd, "[\"not an object\"]", 4096);
+	} else if (strcmp(f->mode, "deep") == 0) {
+		char deep[256] = "{\"a\":";
+
+		for (int i = 0; i < 40; i++)
+			strcat(deep, "[");
+		fake_write(fd, deep, 4096);
+	} else if (strcmp(f->mode, "huge") == 0) {
+		size_t n = 5 * 1024 * 1024;
+
+		big = malloc(n + 64);
+		if (big) {
+			strcpy(big, "{\"id\":1,\"result\":\"");
+			memset(big + strlen(big), 'a', n);
+			big[n] = '\0';
+			fake_write(fd, big, 65536);
+		}
+	} else if (strcmp(f->mode, "eof") == 0) {
+		fake_write(fd, "{\"id\":", 4096);
+	}
+	/* Hold the connection until the client is done with it, except
+	 * to cut a message short. */
+	while (strcmp(f->mode, "eof") != 0 &&
+	       read(fd, reply, sizeof(reply)) > 0)
+		;
+out:
+	free(big);
+	json_decref(req);
+	json_decref(echo);
+	close(fd);
+	return NULL;
+}
+
+static void test_protocol(void)
+{
+	static const struct {
+		const char *mode;
+		int want;
+		const char *error;
+		const char *what;
+	} cases[] = {
+		{"echo", 0, NULL,
+		 "an echo request from the server is answered in kind"},
+		{"split", 0, NULL,
+		 "a reply sent a byte at a time after a stale reply and a "
+		 "notification is found"},
+		{"rpc-error", -EPROTO, "unknown database",
+		 "a JSON-RPC error is reported"},
+		{"garbage", -EPROTO, "malformed",
+		 "a message that is not an object is refused"},
+		{"deep", -EPROTO, "malformed",
+		 "a message nested too deep is refused"},
+		{"huge", -EMSGSIZE, "over",
+		 "a message over the size limit is refused"},
+		{"eof", -ENOTCONN, "lost the connection",
+		 "a connection closed in mid-message is reported"},
+	};
+	char path[PATH_MAX], target[PATH_MAX + 8];
+	pthread_t thread;
+	struct fake f;
+	json_t *settings;
+	struct hil_call *call;
+	void *s = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/fake.sock", ovs_dir);
+	snprintf(target, sizeof(target), "unix:%s", path);
+	settings = sw_settings("sw0", target);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		f = (struct fake){silent_socket(path), cases[i].mode, 0};
+		if (pthread_create(&thread, NULL, fake_run, &f))
+			die("pthread_create");
+		call = call_make(settings, 5000);
+		s = NULL;
+		r = ops->session_open(host, call, &s);
+		is_int(r, cases[i].want, "%s", cases[i].what);
+		if (cases[i].error)
+			ok(error_has(call, cases[i].error), "%s: says '%s'",
+			   cases[i].mode, cases[i].error);
+		if (r == 0)
+			ops->session_close(s, call, 0);
+		call_free(call);
+		shutdown(f.lfd, SHUT_RDWR);
+		pthread_join(thread, NULL);
+		close(f.lfd);
+		if (strcmp(cases[i].mode, "echo") == 0)
+			ok(f.echo_answered, "the echo reply carries its id and "
+					    "params");
+	}
+	unlink(path);
+	json_decref(settings);
+}
+
+struct worker {
+	json_t *settings;
+	int index, failures;
+};
+
+/* Sessions on many threads change one port at once: no update may be
+ * lost (the driver's transactions check what they read). */
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct hil_call *call = call_make(w->settings, 60000);
+	char ch[32], vlan[16];
+	void *s = NULL;
+
+	if (ops->session_open(host, call, &s) < 0) {
+		w->failures++;
+		diag("worker %d: %s", w->index, call_error(call));
+		goto out;
+	}
+	for (int i = 0; i < 10; i++) {
+		int v = 1000 + w->index * 10 + i;
+
+		snprintf(ch, sizeof(ch), "vlan/%d", v);
+		snprintf(vlan, sizeof(vlan), "%d", v);
+		if (ops->set_port(s, call, "p2", ch, vlan) < 0) {
+			diag("worker %d: %s", w->index, call_error(call));
+			w->failures++;
+		}
+	}
+	ops->session_close(s, call, 0);
+out:
+	call_free(call);
+	return NULL;
+}
+
+static void test_concurrency(void)
+{
+	json_t *settings = sw_settings("sw0", unix_db);
+	struct worker workers[4];
+	pthread_t threads[4];
+	struct hil_call *call;
+	struct port_state st;
+	char want[1024] = "";
+	int failures = 0;
+	void *s = NULL;
+
+	for (int i = 0; i < 4; i++) {
+		workers[i] = (struct worker){settings, i, 0};
+		if (pthread_create(&threads[i], NULL, worker_run, &workers[i]))
+			die("pthread_create");
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(threads[i], NULL);
+		failures += workers[i].failures;
+	}
+	is_int(failures, 0,
+	       "4 sessions adding 40 vlans to one port all succeed");
+	for (int v = 1000; v < 1040; v++) {
+		size_t n = strlen(want);
+
+		snprintf(want + n, sizeof(want) - n, "vlan/%d=%d;", v, v);
+	}
+	call = call_make(settings, 10000);
+	if (ops->session_open(host, call, &s) == 0) {
+		is_str(port_read(s, call, "p2", &st), want,
+		       "and the port has every one of them");
+		is_int(ops->revert_port(s, call, "p2"), 0, "revert p2");
+		ops->session_close(s, call, 0);
+	} else {
+		ok(0, "session: %s", call_error(call));
+	}
+	call_free(call);
+	json_decref(settings);
+}
+
+/* A change returns once ovs-vswitchd applied it, and fails at the
+ * deadline when no ovs-vswitchd applies anything. */
+static void test_vswitchd(void)
+{
+	json_t *settings = sw_settings("sw0", unix_db);
+	struct hil_call *call = call_make(settings, 10000);
+	char cur[64], next[64], pidfile[PATH_MAX + 32], buf[32] = "";
+	long long t0, took;
+	void *s = NULL;
+	FILE *f;
+	pid_t pid;
+	int r;
+
+	if (ops->session_open(host, call, &s) < 0) {
+		ok(0, "session: %s", call_error(call));
+		goto out;
+	}
+	is_int(ops->set_port(s, call, "p4", "vlan/native", "12"), 0,
+	       "set p4 native 12");
+	vsctl(cur, sizeof(cur),
+	      (const char *const[]){"get", "Open_vSwitch", ".", "cur_cfg",
+				    NULL});
+	vsctl(next, sizeof(next),
+	      (const char *const[]){"get", "Open_vSwitch", ".", "next_cfg",
+				    NULL});
+	ok(atoll(cur) >= atoll(next) && atoll(next) > 0,
+	   "it returned after ovs-vswitchd applied it (cur_cfg %s, next_cfg "
+	   "%s)",
+	   cur, next);
+
+	snprintf(pidfile, sizeof(pidfile), "%s/ovs-vswitchd.pid", ovs_dir);
+	f = fopen(pidfile, "r");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		die(pidfile);
+	fclose(f);
+	pid = (pid_t)atoi(buf);
+	ok(pid > 1 && kill(pid, SIGTERM) == 0, "stop ovs-vswitchd");
+	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+		usleep(50000);
+	call_free(call);
+	call = call_make(settings, 1500);
+	t0 = call_clock_ms();
+	r = ops->set_port(s, call, "p4", "vlan/native", "13");
+	took = call_clock_ms() - t0;
+	is_int(r, -ETIMEDOUT,
+	       "without ovs-vswitchd a change is never applied: -ETIMEDOUT");
+	ok(took < 2000, "within the deadline (1500 ms): %lld ms", took);
+	ok(error_has(call, "ovs-vswitchd did not apply"), "saying why");
+	ops->session_close(s, call, 0);
+out:
+	call_free(call);
+	json_decref(settings);
+}
+
+/* Options, with ovs-vswitchd stopped: parking_vlan moves the parking
+ * VLAN, wait_vswitchd = no makes changes return once committed, batch
+ * makes session_close wait for ovs-vswitchd instead. */
+static void test_options(const char *dir)
+{
+	static const char *const bad[][2] = {
+		{"0", NULL}, {"4096", NULL},  {"12x", NULL},
+		{"", NULL},  {NULL, "maybe"}, {NULL, ""},
+	};
+	json_t *settings = sw_settings("sw0", unix_db);
+	struct hil_call *call;
+	char cols[256];
+	void *s = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		ok(reload(dir, bad[i][0], bad[i][1]) < 0,
+		   "init refuses parking_vlan '%s' wait_vswitchd '%s'",
+		   bad[i][0] ? bad[i][0] : "-", bad[i][1] ? bad[i][1] : "-");
+	is_int(reload(dir, "3999", "no"), 0,
+	       "init takes parking_vlan 3999 and wait_vswitchd no");
+	if (!ops)
+		goto out;
+	call = call_make(settings, 5000);
+	if (ops->session_open(host, call, &s) < 0) {
+		ok(0, "session: %s", call_error(call));
+		call_free(call);
+		goto out;
+	}
+	is_int(ops->set_port(s, call, "p1", "vlan/native", "3999"), -EINVAL,
+	       "the parking vlan is refused as a network's");
+	ok(error_has(call, "parking vlan"), "saying it is the parking vlan");
+	is_int(ops->revert_port(s, call, "p1"), 0,
+	       "with ovs-vswitchd stopped, revert returns once committed");
+	is_str(port_columns("p1", cols, sizeof(cols)), "access 3999 [] true",
+	       "ovs-vsctl: p1 parked on vlan 3999");
+	ops->session_close(s, call, 0);
+	call_free(call);
+
+	/* batch: changes return once committed; closing the session waits
+	 * for ovs-vswitchd, which is not running. */
+	is_int(reload(dir, NULL, "batch"), 0, "init takes wait_vswitchd batch");
+	if (!ops)
+		goto out;
+	call = call_make(settings, 1500);
+	s = NULL;
+	if (ops->session_open(host, call, &s) < 0) {
+		ok(0, "session: %s", call_error(call));
+		call_free(call);
+		goto out;
+	}
+	is_int(ops->set_port(s, call, "p4", "vlan/native", "21"), 0,
+	       "batch: set_port returns once committed");
+	is_str(port_columns("p4", cols, sizeof(cols)),
+	       "native-untagged 21 [21] false", "ovs-vsctl: p4 native 21");
+	is_int(ops->session_close(s, call, 1), -ETIMEDOUT,
+	       "batch: session_close waits for ovs-vswitchd, -ETIMEDOUT");
+	ok(error_has(call, "did not apply the session's changes"),
+	   "saying why");
+	call_free(call);
+out:
+	json_decref(settings);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: ovs-driver-test PLUGIN_DIR OVS_DIR "
+				"TCP_DB\n");
+		return 2;
+	}
+	ovs_dir = argv[2];
+	snprintf(unix_db, sizeof(unix_db), "unix:%s/db.sock", ovs_dir);
+	log_setup(false, LOG_WARNING);
+
+	test_load(argv[1]);
+	if (!ops)
+		return tap_done();
+	test_port_names();
+	test_sessions(argv[3]);
+	test_channels();
+	test_deadlines();
+	test_connection();
+	test_concurrency();
+	test_protocol();
+	test_vswitchd(); /* it stops ovs-vswitchd */
+	test_options(argv[1]);
+	plugin_unload_all();
+	return tap_done();
+}
