@@ -74,6 +74,14 @@ static const struct conf_kw conf_kws[] = {
 	    "threads applying switch operations"),
 	KWN("switch_timeout", switch_timeout, "30", 1, 3600,
 	    "seconds a switch driver call may take"),
+	KWN("obm_workers", obm_workers, "8", 1, 256,
+	    "threads applying OBM operations (power, boot device)"),
+	KWN("obm_timeout", obm_timeout, "15", 1, 600,
+	    "seconds an OBM driver call (a BMC) may take"),
+	KW("release_power", CONF_STR, release_power, "off", 0,
+	   "a node leaving its project is powered 'off', or 'keep' as is"),
+	KW("release_bootdev", CONF_STR, release_bootdev, "keep", 0,
+	   "boot device a node leaving its project is set to, or 'keep'"),
 };
 
 #define N_KWS (sizeof(conf_kws) / sizeof(conf_kws[0]))
@@ -171,7 +179,12 @@ static int conf_set(struct conf *c, const struct conf_kw *kw, const char *v,
 					 kw->name, CONF_MAX_LIST);
 				return -E2BIG;
 			}
-			((char **)field)[(*count)++] = strdup(tok);
+			tok = strdup(tok);
+			if (!tok) {
+				free(copy);
+				return -ENOMEM;
+			}
+			((char **)field)[(*count)++] = tok;
 		}
 		free(copy);
 		return 0;
@@ -222,6 +235,14 @@ static int conf_check_file(FILE *f, const char *path, char *err, size_t errlen)
 
 	if (fstat(fileno(f), &st) < 0)
 		return -errno;
+	/* Whoever owns it can rewrite it, plugin_dir and database included. */
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "'%s' is owned by uid %u, neither root nor the user "
+			 "hild runs as",
+			 path, (unsigned)st.st_uid);
+		return -EPERM;
+	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH | S_IROTH)) {
 		snprintf(err, errlen,
 			 "'%s' is readable by others or writable by group "
@@ -349,21 +370,25 @@ static bool conf_secret_key(const char *key)
 	return false;
 }
 
-/* A libpq URI with its password replaced by "****". */
+/* A libpq URI with its password, in the user info or as a "password="
+ * parameter, replaced by "****". */
 static void conf_print_uri(FILE *f, const char *uri)
 {
-	const char *scheme = strstr(uri, "://"), *at, *colon;
+	const char *scheme = strstr(uri, "://"), *p = uri, *at, *colon, *q;
 
-	if (!scheme || !(at = strchr(scheme + 3, '@'))) {
-		fputs(uri, f);
-		return;
+	if (scheme && (at = strchr(scheme + 3, '@')) &&
+	    (colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3)))) {
+		fprintf(f, "%.*s****", (int)(colon + 1 - uri), uri);
+		p = at;
 	}
-	colon = memchr(scheme + 3, ':', (size_t)(at - scheme - 3));
-	if (!colon) {
-		fputs(uri, f);
-		return;
+	for (q = strchr(p, '?'); q; q = strchr(q + 1, '&')) {
+		if (strncmp(q + 1, "password=", 9) != 0)
+			continue;
+		fprintf(f, "%.*s****", (int)(q + 10 - p), p);
+		p = q + 10 + strcspn(q + 10, "&");
+		q = p - 1;
 	}
-	fprintf(f, "%.*s****%s", (int)(colon + 1 - uri), uri, at);
+	fputs(p, f);
 }
 
 void conf_print(const struct conf *c, FILE *f)

@@ -16,8 +16,10 @@
 
 #include "api/auth.h"
 #include "api/http.h"
+#include "api/obm.h"
 #include "api/router.h"
 #include "conf.h"
+#include "console.h"
 #include "daemon.h"
 #include "db/db.h"
 #include "engine/engine.h"
@@ -222,6 +224,23 @@ out:
 	return r;
 }
 
+/* The OBM calls' settings; checked against the loaded OBM drivers. */
+static int main_obm_setup(const struct conf *c)
+{
+	const struct obm_conf oc = {
+		.release_power = c->release_power,
+		.release_bootdev = c->release_bootdev,
+		.timeout_ms = c->obm_timeout * 1000u,
+	};
+	char err[256];
+	int r;
+
+	r = obm_setup(&oc, err, sizeof(err));
+	if (r < 0)
+		log_err("%s", err);
+	return r;
+}
+
 static unsigned main_threads(const struct conf *c)
 {
 	long n = c->threads ? (long)c->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -234,6 +253,8 @@ static int main_serve(const struct conf *c, struct db *db, bool detach)
 	const struct engine_opts eo = {
 		.workers = c->engine_workers,
 		.call_timeout_ms = c->switch_timeout * 1000u,
+		.obm_workers = c->obm_workers,
+		.obm_timeout_ms = c->obm_timeout * 1000u,
 	};
 	struct http *h = NULL;
 	int r, sig;
@@ -251,6 +272,9 @@ static int main_serve(const struct conf *c, struct db *db, bool detach)
 	r = engine_start(db, &eo);
 	if (r < 0)
 		goto out;
+	r = console_start(db, c->obm_timeout * 1000u);
+	if (r < 0)
+		goto out;
 	r = http_start(c->listen, c->port, main_threads(c), &h);
 	if (r < 0)
 		goto out;
@@ -266,6 +290,8 @@ static int main_serve(const struct conf *c, struct db *db, bool detach)
 	r = 0;
 out:
 	http_stop(h);
+	/* No request waits or reads a console now. */
+	console_stop();
 	/* No request can queue anything now; the db outlives the engine. */
 	engine_stop();
 	if (detach)
@@ -301,6 +327,8 @@ int main(int argc, char **argv)
 	if (o.mode == MODE_TEST) {
 		r = plugin_init_all();
 		if (r == 0)
+			r = main_obm_setup(c);
+		if (r == 0)
 			r = vlan_pool_check(c->vlans);
 		if (r == 0)
 			printf("%s: ok\n", o.conf_path);
@@ -317,6 +345,8 @@ int main(int argc, char **argv)
 	if (r < 0)
 		goto out;
 	r = plugin_init_all();
+	if (r == 0)
+		r = main_obm_setup(c);
 	if (r < 0)
 		goto out;
 	r = auth_setup(c->auth, c->require_authentication);

@@ -382,7 +382,11 @@ static bool plugin_owner_ok(const struct stat *st)
 	return st->st_uid == 0 || st->st_uid == geteuid();
 }
 
-static int plugin_check_dir(const char *dir, struct plugin_why *why)
+/* Check dir and every parent; the resolved directory goes to ret_real
+ * (PATH_MAX bytes), which is what is loaded from, so that a symbolic link
+ * on the way cannot be turned elsewhere after the check. */
+static int plugin_check_dir(const char *dir, char *ret_real,
+			    struct plugin_why *why)
 {
 	char real[PATH_MAX], *slash;
 	struct stat st;
@@ -392,6 +396,7 @@ static int plugin_check_dir(const char *dir, struct plugin_why *why)
 		return plugin_refuse(why, errno == ENOENT ? -ENOENT : -EPERM,
 				     "directory '%s': %s", dir,
 				     strerror(errno));
+	memcpy(ret_real, real, sizeof(real));
 	/* The directory itself, then each parent up to '/'. */
 	for (int depth = 0; depth < PLUGIN_MAX_DEPTH; depth++) {
 		if (stat(real, &st) < 0)
@@ -527,7 +532,6 @@ static int plugin_open(const char *path, const char *name,
 
 	*slot = (struct plugin_slot){
 		.handle = handle, .pin = pin, .desc = desc, .kind = kind};
-	snprintf(slot->path, sizeof(slot->path), "%s", path);
 	handle = NULL;
 	pin = NULL;
 	r = 0;
@@ -555,7 +559,8 @@ static int plugin_try_load(const char *dir, const char *path, const char *name,
 			   enum hil_plugin_kind kind, struct plugin_why *why)
 {
 	struct plugin_slot *dup = plugin_slot_find(kind, name);
-	int r;
+	char real[PATH_MAX], file[PATH_MAX];
+	int n, r;
 
 	/* The file name is the plugin's name, so this catches a second
 	 * file claiming a name before any of it is mapped. */
@@ -568,10 +573,13 @@ static int plugin_try_load(const char *dir, const char *path, const char *name,
 		return plugin_refuse(why, -ENOSPC,
 				     "more than %d plugins loaded",
 				     PLUGIN_MAX_LOADED);
-	r = plugin_check_dir(dir, why);
+	r = plugin_check_dir(dir, real, why);
 	if (r < 0)
 		return r;
-	r = plugin_check_file(path, why);
+	n = snprintf(file, sizeof(file), "%s/%s.so", real, name);
+	if (n < 0 || (size_t)n >= sizeof(file))
+		return plugin_refuse(why, -ENAMETOOLONG, "path too long");
+	r = plugin_check_file(file, why);
 	if (r < 0)
 		return r;
 	if (!plugin_ltdl_ready) {
@@ -580,9 +588,12 @@ static int plugin_try_load(const char *dir, const char *path, const char *name,
 					     lt_dlerror());
 		plugin_ltdl_ready = true;
 	}
-	r = plugin_open(path, name, kind, &plugin_slots[plugin_count], why);
+	r = plugin_open(file, name, kind, &plugin_slots[plugin_count], why);
 	if (r < 0)
 		return r;
+	/* Messages name the plugin as the configuration does. */
+	snprintf(plugin_slots[plugin_count].path,
+		 sizeof(plugin_slots[plugin_count].path), "%s", path);
 	plugin_count++;
 	return 0;
 }

@@ -105,4 +105,6 @@ void sha256_final(struct sha256 *s, uint8_t out[SHA256_LEN])
 		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
 		out[4 * i + 3] = (uint8_t)s->h[i];
 	}
+	/* The state holds the tail of the message (a password, a token). */
+	explicit_bzero(s, sizeof(*s));
 }

@@ -345,7 +345,8 @@ int vlan_pool_sync(struct db *db, const char *spec)
 		r = vlan_sync_txn(c, s);
 		if (r == 0)
 			r = db_commit(c);
-		else
+		/* Also ends a transaction whose commit failed. */
+		if (r < 0)
 			db_rollback(c);
 		if (r != -EAGAIN)
 			break;

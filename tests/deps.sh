@@ -9,7 +9,9 @@ build="build-essential autoconf automake libtool pkg-config libltdl-dev
 test="$build postgresql clang libclang-rt-14-dev clang-format sqlite3
 	procps iproute2 git openipmi ipmitool socat
 	openvswitch-switch iputils-ping
-	munge python3-keystone uwsgi-core uwsgi-plugin-python3 jq"
+	munge python3-keystone uwsgi-core uwsgi-plugin-python3 jq
+	dpkg-dev debhelper rpm systemd adduser
+	libslurm-dev slurmctld slurmd slurm-client"
 case $what in
 build) pkgs=$build ;;
 test) pkgs=$test ;;

@@ -182,8 +182,14 @@ static int ks_read_password(void)
 		return -EINVAL;
 	}
 	if (inline_pw) {
-		if (strlen(inline_pw) > KS_MAX_SECRET)
+		if (strlen(inline_pw) > KS_MAX_SECRET) {
+			ks_host->log(
+				HIL_LOG_ERR,
+				"auth plugin 'keystone': option 'password' "
+				"is longer than %d bytes",
+				KS_MAX_SECRET);
 			return -EINVAL;
+		}
 		ks.password = strdup(inline_pw);
 		return ks.password ? 0 : -ENOMEM;
 	}
@@ -255,6 +261,21 @@ bad:
 	return -EINVAL;
 }
 
+static void ks_fini(void)
+{
+	if (ks.cache)
+		explicit_bzero(ks.cache, ks.nslots * sizeof(*ks.cache));
+	free(ks.cache);
+	ks.cache = NULL;
+	ks_secret_free(ks.password);
+	ks.password = NULL;
+	ks_secret_free(ks.service_token);
+	ks.service_token = NULL;
+	if (ks.curl_ready)
+		curl_global_cleanup();
+	ks.curl_ready = false;
+}
+
 static int ks_init(const struct hil_host *host)
 {
 	long size, ttl, timeout;
@@ -293,31 +314,21 @@ static int ks_init(const struct hil_host *host)
 	r = ks_read_password();
 	if (r < 0)
 		return r;
+	r = -ENOMEM;
 	ks.cache = calloc(ks.nslots, sizeof(*ks.cache));
 	if (!ks.cache)
-		return -ENOMEM;
+		goto fail;
 	/* Before hild starts its threads. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -ENOMEM;
+		goto fail;
 	ks.curl_ready = true;
 	/* Keystone is asked at the first request, not here: hild also runs
 	 * this for -t and --upgrade-db. */
 	return 0;
-}
-
-static void ks_fini(void)
-{
-	if (ks.cache)
-		explicit_bzero(ks.cache, ks.nslots * sizeof(*ks.cache));
-	free(ks.cache);
-	ks.cache = NULL;
-	ks_secret_free(ks.password);
-	ks.password = NULL;
-	ks_secret_free(ks.service_token);
-	ks.service_token = NULL;
-	if (ks.curl_ready)
-		curl_global_cleanup();
-	ks.curl_ready = false;
+fail:
+	/* hild calls fini only after a good init: wipe the password now. */
+	ks_fini();
+	return r;
 }
 
 /* HTTP. */

@@ -231,7 +231,7 @@ static int munge_authenticate(const struct hil_host *host,
 {
 	const char *h = host->auth_header(req, "Authorization");
 	char user[256];
-	uid_t uid;
+	uid_t uid = 0;
 	int r;
 
 	/* Another scheme (Basic, say) is not ours: anonymous. */

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db/db.h"
@@ -49,6 +50,50 @@ enum api_err {
 	API_E_ALLOCATION,  /* 500 AllocationError */
 	API_E_SERVER,	   /* 500 ServerError */
 	API_E_UNAVAILABLE, /* 503 ServiceUnavailableError */
+	API_E_OBM,	   /* 502 OBMError (a BMC or OBM driver failed) */
+	API_E_OBM_TIMEOUT, /* 504 OBMError (a BMC did not answer in time) */
+};
+
+struct api_req;
+
+/*
+ * Replies that are not known when the handler returns (DESIGN.md section
+ * 2: an OBM operation the engine applies, a serial console).  The HTTP
+ * layer lends a waker: park() pauses the request and returns true, or
+ * returns false when the request cannot wait (the server is stopping, or
+ * the caller is no HTTP connection), and then the answer must be given at
+ * once.  wake() resumes a parked request; any thread may call it, and it
+ * does nothing unless the request is parked.  Whoever calls park and wake
+ * serialises the two with a lock of its own, so that no wake-up can come
+ * before the park it answers.
+ */
+struct api_waker {
+	bool (*park)(void *ctx);
+	void (*wake)(void *ctx);
+	void *ctx;
+};
+
+/* A reply completed later.  poll sets the reply on r (r->db is the
+ * calling thread's connection, outside any transaction) and returns 1,
+ * or parks the request with w and returns 0; it is called again after
+ * each wake-up, by one thread at a time.  free releases it, whether or
+ * not the reply was given (a client that went away). */
+struct api_defer {
+	int (*poll)(struct api_defer *d, struct api_req *r,
+		    const struct api_waker *w);
+	void (*free)(struct api_defer *d);
+};
+
+/* A body streamed as it is produced.  read copies up to len bytes into
+ * buf and returns the count, or returns 0 after parking the request with
+ * w (a wake-up follows when there is more), or -1 at the end of the
+ * stream (also when w could not park).  free detaches it, at the end or
+ * when the client went away. */
+struct api_stream {
+	const char *content_type; /* static */
+	long (*read)(struct api_stream *s, char *buf, size_t len,
+		     const struct api_waker *w);
+	void (*free)(struct api_stream *s);
 };
 
 /* The caller, as authentication established it. */
@@ -77,6 +122,12 @@ struct api_req {
 	bool retry;	      /* a transient database failure: run again */
 	bool queued; /* the handler queued operations: wake the engine after
 		      * the commit */
+	bool async;  /* the caller can wait and take a stream (HTTP) */
+	/* Set by a handler whose reply comes later: polled after the
+	 * commit (and freed when the request fails).  Owned. */
+	struct api_defer *defer;
+	/* With a 200: the body, streamed instead of r->body.  Owned. */
+	struct api_stream *stream;
 };
 
 /* Argument types a route schema names. */

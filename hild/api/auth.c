@@ -2,8 +2,9 @@
  * auth.c - who is calling.
  *
  * Local users send HTTP Basic credentials, checked against crypt(3)
- * hashes in the users table ($6$ sha512-crypt as the original HIL wrote
- * them, or yescrypt for new ones).  A full hash costs ~200 ms at the
+ * hashes in the users table ($6$ sha512-crypt, which the original HIL's
+ * passlib also reads; any other scheme crypt(3) knows, such as yescrypt,
+ * is verified too).  A full hash costs ~200 ms at the
  * original's 656,000 rounds, so verified credentials are remembered for a
  * short while: the cache keeps a salted SHA-256 of the password, never the
  * password, together with the stored hash it was checked against, so a
@@ -43,6 +44,10 @@ static struct {
 	const char *plugin_name;
 	bool require;
 	uint8_t key[32]; /* per-process secret for cache digests */
+	/* A hash of "", checked (and its answer ignored) for unknown users
+	 * so that they take as long as a wrong password; "" when it could
+	 * not be made. */
+	char dummy_hash[AUTH_MAX_HASH];
 	pthread_mutex_t lock;
 	struct auth_cache_entry cache[AUTH_CACHE_SLOTS];
 } auth = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -54,6 +59,10 @@ int auth_setup(const char *backend, bool require)
 	auth.require = require;
 	if (getrandom(auth.key, sizeof(auth.key), 0) != sizeof(auth.key))
 		return -EIO;
+	/* Best effort: without it unknown users are only answered sooner. */
+	if (!auth.dummy_hash[0])
+		auth_hash_password("", auth.dummy_hash,
+				   sizeof(auth.dummy_hash));
 	if (!backend || strcmp(backend, "local") == 0) {
 		auth.plugin = NULL;
 		auth.plugin_name = "local";
@@ -130,8 +139,10 @@ static bool auth_cache_hit(const char *user, const char *hash,
 	bool hit;
 
 	pthread_mutex_lock(&auth.lock);
+	/* An expired digest is of no use and still a password's: drop it. */
+	if (e->expires <= auth_now())
+		explicit_bzero(e, sizeof(*e));
 	hit = strcmp(e->user, user) == 0 && strcmp(e->hash, hash) == 0 &&
-	      e->expires > auth_now() &&
 	      auth_equal(e->digest, digest, SHA256_LEN);
 	pthread_mutex_unlock(&auth.lock);
 	return hit;
@@ -257,11 +268,14 @@ static int auth_local(struct api_req *r, const char *header)
 
 	if (strlen(header) >= sizeof(buf) || strncasecmp(header, "Basic ", 6))
 		return auth_unauth(r, "unsupported Authorization header");
-	if (auth_base64(header + 6, buf, sizeof(buf)) < 0)
-		return auth_unauth(r, "malformed Basic credentials");
-	password = strchr(buf, ':');
-	if (!password || password == buf)
-		return auth_unauth(r, "malformed Basic credentials");
+	/* From here on buf may hold a password, wiped at out. */
+	password = auth_base64(header + 6, buf, sizeof(buf)) < 0
+			   ? NULL
+			   : strchr(buf, ':');
+	if (!password || password == buf) {
+		ret = auth_unauth(r, "malformed Basic credentials");
+		goto out;
+	}
 	*password++ = '\0';
 	if (strlen(buf) > API_MAX_LABEL) {
 		ret = auth_unauth(r, "invalid user name or password");
@@ -272,8 +286,11 @@ static int auth_local(struct api_req *r, const char *header)
 		ret = api_db_error(r, n);
 		goto out;
 	}
-	/* Unknown user and wrong password look the same to the caller. */
+	/* Unknown user and wrong password look the same to the caller,
+	 * answer and time alike. */
 	if (n == 0 || !(hash = db_res_get(res, 0, 1))) {
+		if (auth.dummy_hash[0])
+			auth_crypt_ok(password, auth.dummy_hash);
 		ret = auth_unauth(r, "invalid user name or password");
 		goto out;
 	}
@@ -313,6 +330,8 @@ static int auth_resolve_projects(struct api_req *r)
 			r->who.projects[keep++] = strdup(db_res_get(res, 0, 0));
 		db_res_free(res);
 		if (n < 0) {
+			for (size_t j = i + 1; j < r->who.nprojects; j++)
+				free(r->who.projects[j]);
 			r->who.nprojects = keep;
 			return api_db_error(r, n);
 		}
@@ -360,7 +379,8 @@ static int auth_by_plugin(struct api_req *r,
 			  void *ctx)
 {
 	struct hil_auth_request req = {header, ctx, &r->who, r->db, 0};
-	int n = auth.plugin->authenticate(plugin_host(), &req);
+	int n = auth.plugin->authenticate(plugin_host(), &req), ret;
+	size_t named = r->who.nprojects;
 
 	if (n <= 0 || req.db_err) {
 		auth_ident_clear(&r->who);
@@ -374,7 +394,20 @@ static int auth_by_plugin(struct api_req *r,
 	if (n == 0)
 		return 0;
 	r->who.authenticated = true;
-	return auth_resolve_projects(r);
+	ret = auth_resolve_projects(r);
+	if (ret)
+		return ret;
+	/* Spec 2.2: a caller who is not an admin and whose projects are none
+	 * of hild's is not authenticated (anonymous). */
+	if (!r->who.admin && !r->who.user_id[0] && named > 0 &&
+	    r->who.nprojects == 0) {
+		log_info("auth plugin '%s' vouched for a caller in no project "
+			 "hild has: treated as anonymous",
+			 auth.plugin_name);
+		auth_ident_clear(&r->who);
+		memset(&r->who, 0, sizeof(r->who));
+	}
+	return 0;
 }
 
 int auth_identify(struct api_req *r,

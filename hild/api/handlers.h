@@ -63,6 +63,16 @@ int node_connect_network(struct api_req *r);
 int node_detach_network(struct api_req *r);
 int networking_action_show(struct api_req *r);
 
+/* api/obm.c */
+int obm_power_on(struct api_req *r);
+int obm_power_off(struct api_req *r);
+int obm_power_cycle(struct api_req *r);
+int obm_power_status(struct api_req *r);
+int obm_set_bootdev(struct api_req *r);
+int obm_console_show(struct api_req *r);
+int obm_console_end(struct api_req *r);
+int obm_action_show(struct api_req *r);
+
 /* api/misc.c */
 int misc_list_extensions(struct api_req *r);
 

@@ -6,6 +6,17 @@
  * is freed in the completion callback, which runs for finished and for
  * abandoned requests alike, so a client that disconnects mid-request
  * leaks nothing.
+ *
+ * Replies that take time (an OBM operation, a console being opened) and
+ * streamed bodies (the console) never hold a thread of the pool: the
+ * request is suspended (MHD_suspend_connection) while there is nothing to
+ * send, and resumed by whoever has something (the engine, the console's
+ * reader thread).  Thread-per-connection would have blocked one thread per
+ * console reader and given each its own database connection; a blocking
+ * content callback would have stalled every other connection of its pool
+ * thread.  A suspended connection does not notice that its client went
+ * away, so the console wakes its readers now and then, and each wake-up
+ * looks at the socket first (http_peer_gone).
  */
 #include "config.h"
 
@@ -14,6 +25,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,11 +34,17 @@
 #include "api/router.h"
 #include "log.h"
 
-#define HTTP_CONN_LIMIT 1024
-#define HTTP_TIMEOUT_S	30
+#define HTTP_CONN_LIMIT	  1024
+#define HTTP_TIMEOUT_S	  30
+#define HTTP_STREAM_BLOCK 4096 /* bytes asked of a stream at once */
+
+struct http_req;
 
 struct http {
 	struct MHD_Daemon *mhd;
+	pthread_mutex_t lock;	 /* guards stopping, parked and every parked */
+	bool stopping;		 /* no request may be parked any more */
+	struct http_req *parked; /* suspended requests */
 };
 
 /* What one request accumulates between callbacks. */
@@ -34,7 +52,17 @@ struct http_req {
 	char *body;
 	size_t len, cap;
 	bool too_big;
+	struct http *h;
+	struct MHD_Connection *conn;
+	struct api_waker waker;	      /* parks and wakes this request */
+	bool parked;		      /* suspended by http_park */
+	struct http_req *prev, *next; /* in h->parked */
+	struct api_defer *defer;      /* a reply that comes later */
+	struct api_stream *stream;    /* the body being streamed */
 };
+
+/* The one daemon (http_start is called once). */
+static struct http *http_server;
 
 struct http_kv_ctx {
 	int (*fn)(void *arg, const char *k, const char *v);
@@ -139,12 +167,118 @@ static int http_append(struct http_req *q, const char *data, size_t n)
 	return 0;
 }
 
+/* Suspend the request (from its access handler or content callback);
+ * false when hild is stopping or libmicrohttpd did not suspend it (a
+ * client that closed its side). */
+static bool http_park(void *ctx)
+{
+	struct http_req *q = ctx;
+	const union MHD_ConnectionInfo *ci;
+	bool ok = false;
+
+	pthread_mutex_lock(&q->h->lock);
+	if (q->h->stopping || q->parked)
+		goto out;
+	MHD_suspend_connection(q->conn);
+	ci = MHD_get_connection_info(q->conn,
+				     MHD_CONNECTION_INFO_CONNECTION_SUSPENDED);
+	if (!ci || ci->suspended != MHD_YES)
+		goto out;
+	q->parked = true;
+	q->prev = NULL;
+	q->next = q->h->parked;
+	if (q->next)
+		q->next->prev = q;
+	q->h->parked = q;
+	ok = true;
+out:
+	pthread_mutex_unlock(&q->h->lock);
+	return ok;
+}
+
+/* Resume a parked request; call with h->lock held. */
+static void http_unpark(struct http_req *q)
+{
+	if (!q->parked)
+		return;
+	q->parked = false;
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		q->h->parked = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	q->prev = q->next = NULL;
+	MHD_resume_connection(q->conn);
+}
+
+static void http_wake(void *ctx)
+{
+	struct http_req *q = ctx;
+
+	pthread_mutex_lock(&q->h->lock);
+	http_unpark(q);
+	pthread_mutex_unlock(&q->h->lock);
+}
+
+/* Whether the client closed the connection: a suspended connection does
+ * not notice, and a streamed body may have nothing to send for long. */
+static bool http_peer_gone(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	char c;
+	ssize_t n;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return false;
+	n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			  errno != EINTR);
+}
+
+/* libmicrohttpd asks for the next piece of a streamed body. */
+static ssize_t http_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_req *q = cls;
+	long n;
+
+	(void)pos;
+	if (!q->stream || http_peer_gone(q->conn))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = q->stream->read(q->stream, buf, max, &q->waker);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return (ssize_t)n; /* 0: parked, called again after the wake-up */
+}
+
 static enum MHD_Result http_send(struct MHD_Connection *conn,
+				 struct http_req *q,
 				 const struct router_out *out)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (out->stream) {
+		/* The request owns the stream and frees it when it
+		 * completes, after libmicrohttpd is done with the
+		 * response. */
+		q->stream = out->stream;
+		resp = MHD_create_response_from_callback(
+			MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK, http_stream_read,
+			q, NULL);
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					out->content_type);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-store");
+		MHD_add_response_header(resp, "X-Content-Type-Options",
+					"nosniff");
+		ret = MHD_queue_response(conn, (unsigned)out->status, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
 	resp = MHD_create_response_from_buffer(out->body_len, out->body,
 					       MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
@@ -180,8 +314,20 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 		q = calloc(1, sizeof(*q));
 		if (!q)
 			return MHD_NO;
+		q->h = http_server;
+		q->conn = conn;
+		q->waker = (struct api_waker){http_park, http_wake, q};
 		*con_cls = q;
 		return MHD_YES;
+	}
+	if (q->defer) {
+		/* Woken up: is the reply there? */
+		router_poll(q->defer, &q->waker, &out);
+		if (out.status == 0)
+			return MHD_YES; /* parked again */
+		q->defer->free(q->defer);
+		q->defer = NULL;
+		return http_send(conn, q, &out);
 	}
 	if (*upload_size) {
 		if (http_append(q, upload, *upload_size) < 0)
@@ -200,7 +346,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 					  .body = strdup(msg),
 					  .content_type = "application/json"};
 		out.body_len = out.body ? strlen(out.body) : 0;
-		return http_send(conn, &out);
+		return http_send(conn, q, &out);
 	}
 	in = (struct router_in){
 		.method = method,
@@ -211,9 +357,15 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 		.query_each = http_query_each,
 		.header = http_header,
 		.ctx = conn,
+		.waker = &q->waker,
 	};
 	router_handle(&in, &out);
-	return http_send(conn, &out);
+	if (out.status == 0) {
+		/* Parked: called again after the wake-up. */
+		q->defer = out.defer;
+		return MHD_YES;
+	}
+	return http_send(conn, q, &out);
 }
 
 static void http_completed(void *cls, struct MHD_Connection *conn,
@@ -224,11 +376,22 @@ static void http_completed(void *cls, struct MHD_Connection *conn,
 	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (q) {
-		free(q->body);
-		free(q);
-		*con_cls = NULL;
+	if (!q)
+		return;
+	/* Detach from whoever could wake it before it goes. */
+	if (q->defer)
+		q->defer->free(q->defer);
+	if (q->stream)
+		q->stream->free(q->stream);
+	pthread_mutex_lock(&q->h->lock);
+	if (q->parked) {
+		/* Cannot happen: a suspended request does not complete. */
+		http_unpark(q);
 	}
+	pthread_mutex_unlock(&q->h->lock);
+	free(q->body);
+	free(q);
+	*con_cls = NULL;
 }
 
 static void http_log(void *cls, const char *fmt, va_list ap)
@@ -264,8 +427,10 @@ int http_start(const char *addr, unsigned port, unsigned threads,
 		r = -ENOMEM;
 		goto out;
 	}
+	pthread_mutex_init(&h->lock, NULL);
+	http_server = h;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		MHD_USE_ERROR_LOG;
+		MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(
@@ -286,7 +451,11 @@ int http_start(const char *addr, unsigned port, unsigned threads,
 	h = NULL;
 	r = 0;
 out:
-	free(h);
+	if (h) {
+		http_server = NULL;
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+	}
 	freeaddrinfo(ai);
 	return r;
 }
@@ -295,7 +464,17 @@ struct http *http_stop(struct http *h)
 {
 	if (!h)
 		return NULL;
+	/* libmicrohttpd must not stop with a suspended connection: resume
+	 * them all, and park none from now on (their replies are given at
+	 * once: a 202 for an operation, the end of a stream). */
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	while (h->parked)
+		http_unpark(h->parked);
+	pthread_mutex_unlock(&h->lock);
 	MHD_stop_daemon(h->mhd);
+	http_server = NULL;
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return NULL;
 }

@@ -162,15 +162,15 @@ static void networking_ctx_clear(struct networking_ctx *x)
 	db_res_free(x->node);
 }
 
-/* One lookup of the context: 404 with msg when absent.  Returns 0 or the
- * status of the error reply. */
+/* One lookup by label of the context: 404 "no <what> '<label>'" when
+ * absent.  Returns 0 or the status of the error reply. */
 static int networking_lookup(struct api_req *r, enum db_query q,
-			     struct db_res **ret_res, const char *a,
-			     const char *b, const char *what, const char *label)
+			     struct db_res **ret_res, const char *what,
+			     const char *label)
 {
 	int n;
 
-	n = b ? db_q(r->db, q, ret_res, a, b) : db_q(r->db, q, ret_res, a);
+	n = db_q(r->db, q, ret_res, label);
 	if (n < 0)
 		return api_db_error(r, n);
 	if (n == 0)
@@ -185,8 +185,8 @@ static int networking_find_node(struct api_req *r, struct networking_ctx *x)
 	x->net_label = api_arg_str(r, "network");
 	/* The node's row lock orders this call with the others that change
 	 * its NICs' actions or its project. */
-	return networking_lookup(r, Q_NODE_LOCK, &x->node, x->node_label, NULL,
-				 "node", x->node_label);
+	return networking_lookup(r, Q_NODE_LOCK, &x->node, "node",
+				 x->node_label);
 }
 
 static int networking_find_nic(struct api_req *r, struct networking_ctx *x)
@@ -206,8 +206,8 @@ static int networking_find_nic(struct api_req *r, struct networking_ctx *x)
 
 static int networking_find_network(struct api_req *r, struct networking_ctx *x)
 {
-	return networking_lookup(r, Q_NETWORK_LOCK, &x->net, x->net_label, NULL,
-				 "network", x->net_label);
+	return networking_lookup(r, Q_NETWORK_LOCK, &x->net, "network",
+				 x->net_label);
 }
 
 /* Checks 2 and 3 of both calls: the node is in a project (409), the

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "api/args.h"
+#include "api/obm.h"
 #include "plugin.h"
 #include "settings.h"
 
@@ -725,11 +726,12 @@ int node_delete_metadata(struct api_req *r)
 	return ret;
 }
 
-/* For now the flag only lives in the database; power and console calls
- * read it. */
+/* The flag lives in the database; power and console calls read it.
+ * Disabling ends the node's console sessions. */
 int node_set_obm(struct api_req *r)
 {
 	struct db_res *node = NULL;
+	bool enabled = api_arg_bool(r, "enabled", false);
 	int n, ret;
 
 	if (node_find(r, false, &node))
@@ -739,9 +741,17 @@ int node_set_obm(struct api_req *r)
 		goto out;
 	}
 	n = db_q(r->db, Q_NODE_SET_OBM_ENABLED, NULL,
-		 db_res_get(node, 0, NODE_COL_ID),
-		 api_arg_bool(r, "enabled", false) ? "1" : "0");
-	ret = n < 0 ? api_db_error(r, n) : api_reply_empty(r);
+		 db_res_get(node, 0, NODE_COL_ID), enabled ? "1" : "0");
+	if (n < 0) {
+		ret = api_db_error(r, n);
+		goto out;
+	}
+	if (!enabled &&
+	    obm_console_revoke(r, db_res_get(node, 0, NODE_COL_ID))) {
+		ret = r->status;
+		goto out;
+	}
+	ret = api_reply_empty(r);
 out:
 	db_res_free(node);
 	return ret;

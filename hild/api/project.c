@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/obm.h"
+
 /* The project of the first path parameter (404 when missing). */
 static int project_find(struct api_req *r, char ret_id[MISC_ID_LEN])
 {
@@ -193,8 +195,8 @@ int project_detach_node(struct api_req *r)
 		ret = api_db_error(r, n);
 	else if (n == 0) /* cannot happen: the row is locked */
 		ret = api_db_error(r, -EIO);
-	else
-		ret = api_reply_empty(r);
+	else if ((ret = obm_release(r, node_id, node)) == 0)
+		ret = api_reply_empty(r); /* the next tenant starts clean */
 out:
 	db_res_free(blk);
 	db_res_free(res);

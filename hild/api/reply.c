@@ -26,6 +26,8 @@ static const struct {
 	[API_E_ALLOCATION] = {500, "AllocationError"},
 	[API_E_SERVER] = {500, "ServerError"},
 	[API_E_UNAVAILABLE] = {503, "ServiceUnavailableError"},
+	[API_E_OBM] = {502, "OBMError"},
+	[API_E_OBM_TIMEOUT] = {504, "OBMError"},
 };
 
 static void reply_set(struct api_req *r, int status, json_t *body)
@@ -99,31 +101,41 @@ int api_need_admin(struct api_req *r)
 			 "this call needs administrator rights");
 }
 
-bool api_has_project(struct api_req *r, const char *project_id)
+/* 1 when the caller has access to the project, 0 when not, or a negative
+ * errno when the database failed. */
+static int reply_project_access(struct api_req *r, const char *project_id)
 {
-	struct db_res *res = NULL;
-	bool ok = false;
+	int n;
 
 	if (r->who.admin)
-		return true;
+		return 1;
 	if (!project_id || !r->who.authenticated)
-		return false;
+		return 0;
 	if (r->who.user_id[0] == '\0') {
 		for (size_t i = 0; i < r->who.nprojects; i++)
 			if (strcmp(r->who.projects[i], project_id) == 0)
-				return true;
-		return false;
+				return 1;
+		return 0;
 	}
-	ok = db_q(r->db, Q_AUTH_USER_IN_PROJECT, &res, r->who.user_id,
-		  project_id) > 0;
-	db_res_free(res);
-	return ok;
+	n = db_q(r->db, Q_AUTH_USER_IN_PROJECT, NULL, r->who.user_id,
+		 project_id);
+	return n < 0 ? n : n > 0;
+}
+
+bool api_has_project(struct api_req *r, const char *project_id)
+{
+	/* A database failure denies. */
+	return reply_project_access(r, project_id) > 0;
 }
 
 int api_need_project(struct api_req *r, const char *project_id)
 {
-	if (api_has_project(r, project_id))
+	int n = reply_project_access(r, project_id);
+
+	if (n > 0)
 		return 0;
+	if (n < 0)
+		return api_db_error(r, n);
 	if (!r->who.authenticated)
 		return api_error(r, API_E_UNAUTH, "authentication required");
 	return api_error(r, API_E_FORBIDDEN,

@@ -23,6 +23,7 @@
 
 enum route_flags {
 	ROUTE_LOCAL_AUTH = 1 << 0, /* only when users are local */
+	ROUTE_WRITES = 1 << 1,	   /* a GET that writes (queues an operation) */
 };
 
 struct route {
@@ -128,6 +129,39 @@ static const struct route routes[] = {
 	 port_detach_nic, NULL, 0},
 	{API_POST, "/v0/switch/<switch>/port/<port:path>/revert", port_revert,
 	 NULL, 0},
+	/* OBM: power, boot device and serial console, applied by the
+	 * engine's OBM workers (api/obm.c says what each answers).
+	 * Checks: node exists (404) -> admin or the node's project (401/403;
+	 * a free node: admin only) -> OBM enabled (409 BlockedError).  A
+	 * failing BMC is a 502 OBMError with the driver's text, one that did
+	 * not answer in time a 504 OBMError (the outcome is unknown); an
+	 * operation still queued after obm_timeout plus a margin is a 202
+	 * {"status_id"} to poll at /v0/obm_action/<status_id>. */
+	{API_POST, "/v0/node/<node>/power_on", obm_power_on, NULL, 0},
+	{API_POST, "/v0/node/<node>/power_off", obm_power_off, NULL, 0},
+	/* {"force": true} is a hard reset. */
+	{API_POST, "/v0/node/<node>/power_cycle", obm_power_cycle,
+	 ARGS(OPT("force", BOOL)), 0},
+	/* 200 {"power_status": "On"|"Off"|...}, the driver's words; an
+	 * operation too, so that a BMC sees one request at a time. */
+	{API_GET, "/v0/node/<node>/power_status", obm_power_status, NULL,
+	 ROUTE_WRITES},
+	/* 400 BadArgumentError for a device the node's driver does not
+	 * know. */
+	{API_PUT, "/v0/node/<node>/boot_device", obm_set_bootdev,
+	 ARGS(REQ("bootdev", STRING)), 0},
+	/* A chunked stream of the serial console: the recent output kept
+	 * in a ring buffer, then live output, until the console ends.  One
+	 * BMC session per node, shared by every reader; 503 past the limits
+	 * on readers per node and open consoles. */
+	{API_GET, "/v0/node/<node>/console", obm_console_show, NULL, 0},
+	/* Admin: end the node's console session (every reader's stream
+	 * ends).  200 also when none is open. */
+	{API_DELETE, "/v0/node/<node>/console", obm_console_end, NULL, 0},
+	/* Addition: an OBM operation a 202 named: {"status": "PENDING" |
+	 * "DONE" | "ERROR", "node", "type", "power_status"?, "error"?}.
+	 * Admin or the node's project. */
+	{API_GET, "/v0/obm_action/<status_id>", obm_action_show, NULL, 0},
 	/* misc */
 	{API_GET, "/v0/active_extensions", misc_list_extensions, NULL, 0},
 };
@@ -339,6 +373,20 @@ static enum api_method router_method(const char *name)
 	return 0;
 }
 
+/* Drop what a failed or repeated run of a handler left. */
+static void router_req_reset(struct api_req *r)
+{
+	json_decref(r->body);
+	r->body = NULL;
+	r->status = 0;
+	if (r->defer)
+		r->defer->free(r->defer);
+	r->defer = NULL;
+	if (r->stream)
+		r->stream->free(r->stream);
+	r->stream = NULL;
+}
+
 /* Run the handler in a transaction; commit a success, roll back the rest. */
 static void router_run(const struct route *rt, struct api_req *r)
 {
@@ -347,10 +395,9 @@ static void router_run(const struct route *rt, struct api_req *r)
 	for (int attempt = 0; attempt < ROUTE_RETRIES; attempt++) {
 		r->retry = false;
 		r->queued = false;
-		json_decref(r->body);
-		r->body = NULL;
-		r->status = 0;
-		err = db_begin(r->db, rt->method != API_GET);
+		router_req_reset(r);
+		err = db_begin(r->db, rt->method != API_GET ||
+					      (rt->flags & ROUTE_WRITES));
 		if (err < 0) {
 			api_db_error(r, err);
 		} else {
@@ -372,9 +419,99 @@ static void router_run(const struct route *rt, struct api_req *r)
 			if (r->status >= 400)
 				db_rollback(r->db);
 		}
+		if (r->status >= 400 && (r->defer || r->stream)) {
+			/* The error reply stands; what the handler prepared
+			 * for a success goes. */
+			json_t *body = json_incref(r->body);
+			int status = r->status;
+
+			router_req_reset(r);
+			r->status = status;
+			r->body = body;
+		}
 		if (!r->retry)
 			return;
 	}
+}
+
+/* The waker of a caller that cannot wait. */
+static bool router_park_never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static void router_wake_never(void *ctx)
+{
+	(void)ctx;
+}
+
+static const struct api_waker router_nowait = {
+	router_park_never,
+	router_wake_never,
+	NULL,
+};
+
+/* Turn a finished api_req into the HTTP layer's reply; takes the stream
+ * and the body. */
+static void router_out_set(struct api_req *r, struct router_out *out)
+{
+	if (r->status == 401)
+		out->www_authenticate = auth_challenge();
+	out->status = r->status;
+	if (r->stream) {
+		json_decref(r->body);
+		r->body = NULL;
+		out->stream = r->stream;
+		out->content_type = r->stream->content_type;
+		r->stream = NULL;
+	}
+	if (r->body) {
+		out->body = json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY);
+		out->body_len = out->body ? strlen(out->body) : 0;
+	}
+	json_decref(r->body);
+	r->body = NULL;
+}
+
+/* Poll d for r's reply; returns true when r holds it, false when the
+ * request is parked. */
+static bool router_defer_poll(struct api_defer *d, struct api_req *r,
+			      const struct api_waker *w)
+{
+	json_decref(r->body);
+	r->body = NULL;
+	r->status = 0;
+	if (!r->db) {
+		api_error(r, API_E_SERVER, "the database is not available");
+		return true;
+	}
+	if (d->poll(d, r, w ? w : &router_nowait) == 0)
+		return false;
+	if (r->status == 0)
+		api_error(r, API_E_SERVER, "no reply");
+	if (r->stream && (!w || r->status != 200)) {
+		r->stream->free(r->stream);
+		r->stream = NULL;
+		if (r->status == 200)
+			api_error(r, API_E_UNAVAILABLE,
+				  "this reply is streamed over HTTP only");
+	}
+	return true;
+}
+
+void router_poll(struct api_defer *d, const struct api_waker *w,
+		 struct router_out *out)
+{
+	struct api_req r = {0};
+
+	memset(out, 0, sizeof(*out));
+	out->content_type = "application/json";
+	r.async = w != NULL;
+	r.db = db_conn(router_db);
+	if (!router_defer_poll(d, &r, w))
+		return; /* status 0: parked */
+	router_out_set(&r, out);
 }
 
 void router_handle(const struct router_in *in, struct router_out *out)
@@ -454,18 +591,30 @@ void router_handle(const struct router_in *in, struct router_out *out)
 		json_decref(r.args);
 		return;
 	}
+	r.async = in->waker != NULL;
 	r.db = db_conn(router_db);
 	if (!r.db) {
 		api_error(&r, API_E_SERVER, "the database is not available");
 	} else if (auth_identify(&r, in->header, in->ctx) == 0) {
 		router_run(rt, &r);
 	}
-	if (r.status == 401)
-		out->www_authenticate = auth_challenge();
-	out->status = r.status;
-	if (r.body) {
-		out->body = json_dumps(r.body, JSON_COMPACT | JSON_ENCODE_ANY);
-		out->body_len = out->body ? strlen(out->body) : 0;
+	/* A reply that comes later: ask for it once now, outside the
+	 * transaction; it may be there already. */
+	if (r.defer && !router_defer_poll(r.defer, &r, in->waker)) {
+		out->status = 0;
+		out->defer = r.defer;
+		r.defer = NULL;
+	} else {
+		if (r.defer)
+			r.defer->free(r.defer);
+		r.defer = NULL;
+		if (r.stream && !in->waker) {
+			r.stream->free(r.stream);
+			r.stream = NULL;
+			api_error(&r, API_E_UNAVAILABLE,
+				  "this reply is streamed over HTTP only");
+		}
+		router_out_set(&r, out);
 	}
 	json_decref(r.body);
 	json_decref(r.args);

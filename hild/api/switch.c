@@ -140,7 +140,8 @@ int switch_register(struct api_req *r)
 	if (settings_validate(p->switch_ops->settings, r->args, ignore, err,
 			      sizeof(err)) < 0)
 		return api_error(r, API_E_BAD_ARG, "%s", err);
-	settings = json_deep_copy(r->args);
+	/* A shallow copy: no more copies of the secrets than needed. */
+	settings = json_copy(r->args);
 	if (settings)
 		json_object_del(settings, "type");
 	text = settings ? json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS)

@@ -131,15 +131,25 @@ int user_delete(struct api_req *r)
 	return api_reply_empty(r);
 }
 
+/* The prologue of add_project and remove_project: admin, then the user
+ * and the project (404).  Returns 0 or the status of the error reply. */
+static int user_find_membership(struct api_req *r, char uid[MISC_ID_LEN],
+				char pid[MISC_ID_LEN])
+{
+	if (api_need_admin(r) ||
+	    misc_find_id(r, Q_USER_GET, "user", r->param[0], uid) ||
+	    misc_find_id(r, Q_PROJECT_GET, "project", api_arg_str(r, "project"),
+			 pid))
+		return r->status;
+	return 0;
+}
+
 int user_add_project(struct api_req *r)
 {
 	char uid[MISC_ID_LEN], pid[MISC_ID_LEN];
 	int n;
 
-	if (api_need_admin(r) ||
-	    misc_find_id(r, Q_USER_GET, "user", r->param[0], uid) ||
-	    misc_find_id(r, Q_PROJECT_GET, "project", api_arg_str(r, "project"),
-			 pid))
+	if (user_find_membership(r, uid, pid))
 		return r->status;
 	n = db_q(r->db, Q_USER_ADD_PROJECT, NULL, uid, pid);
 	if (n < 0)
@@ -156,10 +166,7 @@ int user_remove_project(struct api_req *r)
 	char uid[MISC_ID_LEN], pid[MISC_ID_LEN];
 	int n;
 
-	if (api_need_admin(r) ||
-	    misc_find_id(r, Q_USER_GET, "user", r->param[0], uid) ||
-	    misc_find_id(r, Q_PROJECT_GET, "project", api_arg_str(r, "project"),
-			 pid))
+	if (user_find_membership(r, uid, pid))
 		return r->status;
 	n = db_q(r->db, Q_USER_REMOVE_PROJECT, NULL, uid, pid);
 	if (n < 0)

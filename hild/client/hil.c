@@ -759,7 +759,7 @@ static int cli_run_user_create(struct cli *cli, const struct cli_cmd *cmd)
 	const char *pargs[CLI_MAX_PATH_ARGS] = {cli->args[0]};
 	char *password = NULL;
 	json_t *body = NULL;
-	bool admin;
+	bool admin = false;
 	int r;
 
 	r = cli_admin_flag(cli, cli->args[2], &admin);
@@ -789,7 +789,7 @@ static int cli_run_user_set_admin(struct cli *cli, const struct cli_cmd *cmd)
 {
 	const char *pargs[CLI_MAX_PATH_ARGS] = {cli->args[0]};
 	json_t *body;
-	bool admin;
+	bool admin = false;
 	int r;
 
 	r = cli_admin_flag(cli, cli->args[1], &admin);

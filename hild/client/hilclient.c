@@ -896,7 +896,8 @@ nomem:
 out:
 	json_decref(reply);
 	free(x.data);
-	free(text);
+	/* A body may carry a password (user create, OBM settings). */
+	client_secret_free(text);
 	free(url);
 	free(path);
 	return r;

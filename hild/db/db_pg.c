@@ -23,6 +23,8 @@
 
 /* Seconds to wait for the server, unless the URI says otherwise. */
 #define PG_CONNECT_TIMEOUT "10"
+/* Room for a prepared statement's name, "q<N>". */
+#define PG_NAME_MAX 16
 /* The advisory lock upgraders take turns on ("HILd" in ASCII). */
 #define PG_MIGRATION_LOCK "1212763236"
 
@@ -65,11 +67,6 @@ static long long pg_clock_ms(void)
 static struct pg_conn *pg_conn_of(struct db_conn *c)
 {
 	return (struct pg_conn *)c;
-}
-
-static void pg_query_name(char *buf, size_t size, enum db_query q)
-{
-	snprintf(buf, size, "q%d", (int)q);
 }
 
 /* Map a failed result of query what (NULL: other SQL; res NULL: the
@@ -197,12 +194,19 @@ static int pg_ready(struct pg_conn *pc)
 	return 0;
 }
 
-static int pg_prepare_one(struct pg_conn *pc, enum db_query q)
+/* Get q ready to run on pc: the connection up, the statement prepared
+ * (once per session), its name in name. */
+static int pg_statement(struct pg_conn *pc, enum db_query q,
+			char name[PG_NAME_MAX])
 {
-	char name[16];
 	int r;
 
-	pg_query_name(name, sizeof(name), q);
+	r = pg_ready(pc);
+	if (r < 0)
+		return r;
+	snprintf(name, PG_NAME_MAX, "q%d", (int)q);
+	if (pc->prepared[q])
+		return 0;
 	/* No parameter types: the server infers them from the SQL. */
 	r = pg_result(pc,
 		      PQprepare(pc->pg, name, db_query_sql(q, DB_DIALECT_PG), 0,
@@ -218,18 +222,12 @@ static int pg_exec(struct db_conn *c, enum db_query q, struct db_res **ret_res,
 		   int nparams, const char *const *params)
 {
 	struct pg_conn *pc = pg_conn_of(c);
-	char name[16];
+	char name[PG_NAME_MAX];
 	int r;
 
-	r = pg_ready(pc);
+	r = pg_statement(pc, q, name);
 	if (r < 0)
 		return r;
-	if (!pc->prepared[q]) {
-		r = pg_prepare_one(pc, q);
-		if (r < 0)
-			return r;
-	}
-	pg_query_name(name, sizeof(name), q);
 	return pg_result(
 		pc,
 		PQexecPrepared(pc->pg, name, nparams, params, NULL, NULL, 0),
@@ -252,18 +250,12 @@ static int pg_exec_sql(struct db_conn *c, const char *sql,
 static int pg_prepare(struct db_conn *c, enum db_query q)
 {
 	struct pg_conn *pc = pg_conn_of(c);
-	char name[16];
+	char name[PG_NAME_MAX];
 	int r;
 
-	r = pg_ready(pc);
+	r = pg_statement(pc, q, name);
 	if (r < 0)
 		return r;
-	if (!pc->prepared[q]) {
-		r = pg_prepare_one(pc, q);
-		if (r < 0)
-			return r;
-	}
-	pg_query_name(name, sizeof(name), q);
 	r = pg_result(pc, PQdescribePrepared(pc->pg, name), db_query_name(q),
 		      NULL);
 	return r < 0 ? r : 0;

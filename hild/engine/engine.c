@@ -1,23 +1,30 @@
 /*
  * engine.c - the operation engine's threads (see engine.h).
  *
- * A worker looks for the switch whose oldest pending operation has waited
+ * Workers come in two classes, one per kind of target: switch workers
+ * serve switches, OBM workers serve nodes (their BMCs, engine/obm.c).  A
+ * worker looks for the target whose oldest pending operation has waited
  * longest among those nobody serves, takes it (in this process: its slot
- * in engine.held; across processes: the switch's advisory lock), and
- * serves it: claims its pending operations in id order, applies them in
- * one driver session, records each result in a transaction of its own,
- * claims again until none is left, then saves and closes the session and
- * lets the switch go.  It then looks again, and sleeps only when it finds
- * nothing it could take.
+ * in engine.held; across processes: the target's advisory lock), and
+ * serves it.  A switch worker claims the switch's pending operations in
+ * id order, applies them in one driver session, records each result in a
+ * transaction of its own, claims again until none is left, then saves
+ * and closes the session and lets the switch go.  It then looks again,
+ * and sleeps only when it finds nothing it could take.
  *
  * Nothing is left behind: a worker that lets a switch go always looks at
  * the table again afterwards, so an operation queued while its switch was
  * held is taken by that worker or by whoever holds the switch next; a
- * worker that sees more waiting switches than the one it takes wakes
- * another worker.  Idle workers sleep on a condition variable that
- * engine_kick() signals (and, on PostgreSQL, the listener thread on
- * another process's NOTIFY); they also look every ENGINE_RESCAN_MS in
- * case a wake-up was lost, which is a safety net, not the mechanism.
+ * worker that sees more waiting targets than the one it takes wakes
+ * another worker of its class.  Idle workers sleep on their class's
+ * condition variable that engine_kick() signals (and, on PostgreSQL, the
+ * listener thread on another process's NOTIFY); they also look every
+ * ENGINE_RESCAN_MS in case a wake-up was lost, which is a safety net, not
+ * the mechanism.
+ *
+ * Watches (engine_watch_add) tell an HTTP request waiting for its
+ * operation that the result is recorded; a watcher thread calls them at
+ * their deadlines and, on PostgreSQL, every ENGINE_WATCH_POLL_MS.
  */
 #include "config.h"
 
@@ -26,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,35 +46,87 @@
 
 #include "call.h"
 #include "db/db.h"
+#include "engine/engine-int.h"
 #include "log.h"
 #include "plugin.h"
 
-#define ENGINE_MAX_BATCH       64   /* operations claimed at once */
-#define ENGINE_MAX_SESSION_OPS 1024 /* then the session is saved, closed */
-#define ENGINE_SCAN_EXTRA      16   /* switches read per look, past workers */
-#define ENGINE_RESCAN_MS       5000 /* idle workers look this often anyway */
-#define ENGINE_RETRY_MS	       1000 /* pause after a database failure */
-#define ENGINE_MAX_ATTEMPTS    10   /* claims of one operation, at most */
-#define ENGINE_TXN_RETRIES     3    /* runs of a transaction that conflicted */
+#define ENGINE_SCAN_EXTRA 16   /* targets read per look, past workers */
+#define ENGINE_RESCAN_MS  5000 /* idle workers look this often anyway */
+#define ENGINE_RETRY_MS	  1000 /* pause after a database failure */
+
+static int engine_serve(struct db_conn *c, const char *id);
+static void engine_watch_poke(void);
+
+/* The classes of workers, one per kind of target. */
+enum engine_class_id {
+	ENGINE_SWITCHES,
+	ENGINE_NODES,
+	ENGINE_NCLASSES
+};
+
+struct engine_class {
+	/* Targets with pending operations; a target's lock across
+	 * processes (-EOPNOTSUPP: none needed). */
+	enum db_query pending, trylock, unlock;
+	int (*serve)(struct db_conn *c, const char *id);
+	/* Set before the threads start: its workers are
+	 * engine.workers[first .. first + count - 1]. */
+	unsigned first, count;
+	bool work;	     /* a kick none of its workers has taken up yet */
+	pthread_cond_t wake; /* its idle workers: kicks and the stop */
+};
 
 static struct {
 	pthread_mutex_t lock; /* guards everything below */
-	pthread_cond_t wake;  /* idle workers: kicks and the stop */
 	pthread_cond_t halt;  /* workers pausing after a failure: the stop */
 	bool running;
-	bool work; /* a kick that no worker has taken up yet */
+	struct engine_class cls[ENGINE_NCLASSES];
 	/* Set before the threads start, read-only while they run. */
 	struct db *db;
 	struct engine_opts opts;
-	int64_t *held; /* per worker: the switch it serves, 0 = none */
+	int64_t *held; /* per worker: the target it serves, 0 = none */
 	pthread_t *workers;
 	unsigned nworkers; /* started */
+	unsigned total;	   /* workers of every class */
 	pthread_t listener;
 	bool listening;	  /* the listener thread was started */
 	int stop_pipe[2]; /* the write end is closed to stop the listener */
 } engine = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.stop_pipe = {-1, -1},
+};
+
+/* What each class serves; copied into engine.cls at the start. */
+static const struct engine_class engine_classes[ENGINE_NCLASSES] = {
+	[ENGINE_SWITCHES] = {.pending = Q_ENGINE_SWITCHES_PENDING,
+			     .trylock = Q_ENGINE_SWITCH_TRYLOCK,
+			     .unlock = Q_ENGINE_SWITCH_UNLOCK,
+			     .serve = engine_serve},
+	[ENGINE_NODES] = {.pending = Q_ENGINE_NODES_PENDING,
+			  .trylock = Q_ENGINE_NODE_TRYLOCK,
+			  .unlock = Q_ENGINE_NODE_UNLOCK,
+			  .serve = engine_obm_serve},
+};
+
+/* Watches of operations that HTTP requests wait for. */
+struct engine_watch {
+	int64_t op;
+	long long deadline;  /* call_clock_ms(); LLONG_MAX once called */
+	long long next_poll; /* PostgreSQL: the next look */
+	void (*fn)(void *arg);
+	void *arg;
+	struct engine_watch *next;
+};
+
+static struct {
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t cv;    /* the watcher: a new watch, the stop */
+	struct engine_watch *list;
+	bool running;
+	bool poll; /* other processes may apply operations */
+	pthread_t thread;
+} watch = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 /* One pending operation as claimed: text borrowed from the claim's rows. */
@@ -107,7 +167,7 @@ struct engine_kind {
 	int (*record)(struct db_conn *c, const struct engine_op *op);
 };
 
-static bool engine_running(void)
+bool engine_running(void)
 {
 	bool r;
 
@@ -117,8 +177,7 @@ static bool engine_running(void)
 	return r;
 }
 
-/* Unix time in milliseconds, as operations.created_at has it. */
-static long long engine_now_ms(void)
+long long engine_now_ms(void)
 {
 	struct timespec ts;
 
@@ -137,36 +196,59 @@ static void engine_timespec_in(struct timespec *ts, long long ms)
 	}
 }
 
-/*
- * Sleep up to ms: on wake (a kick ends it, and is taken up) or on halt
- * (only the stop ends it early).  Returns false when the engine stops.
- */
-static bool engine_sleep(long long ms, bool kickable)
+unsigned engine_obm_timeout_ms(void)
 {
-	pthread_cond_t *cv = kickable ? &engine.wake : &engine.halt;
+	return engine.opts.obm_timeout_ms;
+}
+
+/*
+ * Sleep up to ms: on the class's wake (a kick ends it, and is taken up)
+ * or on halt (only the stop ends it early).  Returns false when the
+ * engine stops.
+ */
+static bool engine_sleep(struct engine_class *k, long long ms, bool kickable)
+{
+	pthread_cond_t *cv = kickable ? &k->wake : &engine.halt;
 	struct timespec ts;
 	bool running;
 
 	engine_timespec_in(&ts, ms);
 	pthread_mutex_lock(&engine.lock);
-	while (engine.running && ms > 0 && !(kickable && engine.work))
+	while (engine.running && ms > 0 && !(kickable && k->work))
 		if (pthread_cond_timedwait(cv, &engine.lock, &ts) == ETIMEDOUT)
 			break;
 	if (kickable)
-		engine.work = false;
+		k->work = false;
 	running = engine.running;
 	pthread_mutex_unlock(&engine.lock);
 	return running;
 }
 
+/* Wake one idle worker of class k; call with engine.lock held. */
+static void engine_kick_class(struct engine_class *k)
+{
+	if (engine.running && k->count) {
+		k->work = true;
+		pthread_cond_signal(&k->wake);
+	}
+}
+
 void engine_kick(void)
 {
 	pthread_mutex_lock(&engine.lock);
-	if (engine.running) {
-		engine.work = true;
-		pthread_cond_signal(&engine.wake);
-	}
+	for (int i = 0; i < ENGINE_NCLASSES; i++)
+		engine_kick_class(&engine.cls[i]);
 	pthread_mutex_unlock(&engine.lock);
+}
+
+/* The class worker self belongs to. */
+static struct engine_class *engine_class_of(unsigned self)
+{
+	for (int i = 0; i < ENGINE_NCLASSES; i++)
+		if (self >= engine.cls[i].first &&
+		    self < engine.cls[i].first + engine.cls[i].count)
+			return &engine.cls[i];
+	return &engine.cls[0];
 }
 
 int engine_notify(struct db_conn *c)
@@ -178,14 +260,14 @@ int engine_notify(struct db_conn *c)
 	return r < 0 ? r : 0;
 }
 
-/* Take switch id for worker self unless another worker of this process
- * serves it. */
-static bool engine_hold(unsigned self, int64_t id)
+/* Take target id for worker self unless another worker of its class in
+ * this process serves it. */
+static bool engine_hold(const struct engine_class *k, unsigned self, int64_t id)
 {
 	bool ok = true;
 
 	pthread_mutex_lock(&engine.lock);
-	for (unsigned i = 0; i < engine.opts.workers; i++)
+	for (unsigned i = k->first; i < k->first + k->count; i++)
 		if (i != self && engine.held[i] == id)
 			ok = false;
 	if (ok)
@@ -194,12 +276,12 @@ static bool engine_hold(unsigned self, int64_t id)
 	return ok;
 }
 
-static bool engine_held(int64_t id)
+static bool engine_held(const struct engine_class *k, int64_t id)
 {
 	bool held = false;
 
 	pthread_mutex_lock(&engine.lock);
-	for (unsigned i = 0; i < engine.opts.workers; i++)
+	for (unsigned i = k->first; i < k->first + k->count; i++)
 		if (engine.held[i] == id)
 			held = true;
 	pthread_mutex_unlock(&engine.lock);
@@ -213,14 +295,15 @@ static void engine_release(unsigned self)
 	pthread_mutex_unlock(&engine.lock);
 }
 
-/* The switch's lock across processes: 1 taken, 0 another process has
+/* The target's lock across processes: 1 taken, 0 another process has
  * it, or a negative errno. */
-static int engine_switch_lock(struct db_conn *c, const char *id)
+static int engine_target_lock(const struct engine_class *k, struct db_conn *c,
+			      const char *id)
 {
 	struct db_res *res = NULL;
 	int r;
 
-	r = db_q(c, Q_ENGINE_SWITCH_TRYLOCK, &res, id);
+	r = db_q(c, k->trylock, &res, id);
 	if (r == -EOPNOTSUPP)
 		return 1; /* one process per database: engine.held is enough */
 	if (r >= 0)
@@ -229,10 +312,11 @@ static int engine_switch_lock(struct db_conn *c, const char *id)
 	return r;
 }
 
-static void engine_switch_unlock(struct db_conn *c, const char *id)
+static void engine_target_unlock(const struct engine_class *k,
+				 struct db_conn *c, const char *id)
 {
 	/* On failure the connection is gone, and the lock with it. */
-	db_q(c, Q_ENGINE_SWITCH_UNLOCK, NULL, id);
+	db_q(c, k->unlock, NULL, id);
 }
 
 /* The switch driver a switches.type names: a plugin name, or the
@@ -377,6 +461,7 @@ static int engine_finish(struct engine_switch *s, const struct engine_op *op,
 		log_debug("operation '%s' was deleted while it ran", op->uuid);
 		return 0;
 	}
+	engine_watch_fire(strtoll(op->id, NULL, 10));
 	if (error) {
 		s->failed++;
 		log_warn("operation '%s' (%s on port '%s' of switch '%s') "
@@ -640,10 +725,11 @@ out:
 }
 
 /*
- * Look for a switch this worker can take and serve it.  Returns 1 when it
- * served one, 0 when there was none to take, or a negative errno.
+ * Look for a target of its class this worker can take and serve it.
+ * Returns 1 when it served one, 0 when there was none to take, or a
+ * negative errno.
  */
-static int engine_round(unsigned self)
+static int engine_round(struct engine_class *k, unsigned self)
 {
 	struct db_conn *c = db_conn(engine.db);
 	struct db_res *res = NULL;
@@ -654,9 +740,8 @@ static int engine_round(unsigned self)
 
 	if (!c)
 		return -EIO;
-	snprintf(limit, sizeof(limit), "%u",
-		 engine.opts.workers + ENGINE_SCAN_EXTRA);
-	n = db_q(c, Q_ENGINE_SWITCHES_PENDING, &res, limit);
+	snprintf(limit, sizeof(limit), "%u", k->count + ENGINE_SCAN_EXTRA);
+	n = db_q(c, k->pending, &res, limit);
 	if (n < 0) {
 		r = n;
 		goto out;
@@ -666,12 +751,12 @@ static int engine_round(unsigned self)
 		int64_t key = db_res_int(res, i, 0);
 
 		if (taken) {
-			others = others || !engine_held(key);
+			others = others || !engine_held(k, key);
 			continue;
 		}
-		if (!engine_hold(self, key))
+		if (!engine_hold(k, self, key))
 			continue;
-		r = engine_switch_lock(c, id);
+		r = engine_target_lock(k, c, id);
 		if (r > 0) {
 			taken = id;
 			continue;
@@ -680,14 +765,17 @@ static int engine_round(unsigned self)
 		if (r < 0)
 			goto out;
 	}
-	/* More switches wait than this worker takes: wake another. */
-	if (others)
-		engine_kick();
+	/* More targets wait than this worker takes: wake another. */
+	if (others) {
+		pthread_mutex_lock(&engine.lock);
+		engine_kick_class(k);
+		pthread_mutex_unlock(&engine.lock);
+	}
 	r = 0;
 	if (!taken)
 		goto out;
-	r = engine_serve(c, taken);
-	engine_switch_unlock(c, taken);
+	r = k->serve(c, taken);
+	engine_target_unlock(k, c, taken);
 	engine_release(self);
 	if (r == 0)
 		r = 1;
@@ -699,19 +787,20 @@ out:
 static void *engine_worker(void *arg)
 {
 	unsigned self = (unsigned)(uintptr_t)arg;
+	struct engine_class *k = engine_class_of(self);
 	bool go;
 	int r = 1; /* first look at once: what a crash or a stop left */
 
 	for (;;) {
 		if (r > 0)
-			go = engine_sleep(0, true);
+			go = engine_sleep(k, 0, true);
 		else if (r == 0)
-			go = engine_sleep(ENGINE_RESCAN_MS, true);
+			go = engine_sleep(k, ENGINE_RESCAN_MS, true);
 		else
-			go = engine_sleep(ENGINE_RETRY_MS, false);
+			go = engine_sleep(k, ENGINE_RETRY_MS, false);
 		if (!go)
 			return NULL;
-		r = engine_round(self);
+		r = engine_round(k, self);
 	}
 }
 
@@ -734,7 +823,8 @@ static void *engine_listen(void *arg)
 						 "looking every %d s meanwhile",
 						 ENGINE_RESCAN_MS / 1000);
 				warned = true;
-				engine_sleep(ENGINE_RETRY_MS, false);
+				engine_sleep(&engine.cls[0], ENGINE_RETRY_MS,
+					     false);
 				continue;
 			}
 			if (warned)
@@ -747,11 +837,113 @@ static void *engine_listen(void *arg)
 		}
 		r = db_wait_notify(c, engine.stop_pipe[0], ENGINE_RESCAN_MS);
 		if (r > 0) {
+			/* Operations queued or finished elsewhere: work for
+			 * the workers, news for the waiting requests. */
 			log_debug("engine: woken by a notification");
 			engine_kick();
+			engine_watch_poke();
 		} else if (r < 0)
 			listening = false;
 	}
+	return NULL;
+}
+
+/* Watches. */
+
+int engine_watch_add(int64_t op_id, long long deadline_ms,
+		     void (*fn)(void *arg), void *arg,
+		     struct engine_watch **ret)
+{
+	struct engine_watch *w = calloc(1, sizeof(*w));
+	int r = -ENOTCONN;
+
+	if (!w)
+		return -ENOMEM;
+	w->op = op_id;
+	w->deadline = deadline_ms;
+	w->fn = fn;
+	w->arg = arg;
+	pthread_mutex_lock(&watch.lock);
+	if (watch.running) {
+		w->next_poll = call_clock_ms() + ENGINE_WATCH_POLL_MS;
+		w->next = watch.list;
+		watch.list = w;
+		pthread_cond_signal(&watch.cv);
+		r = 0;
+	}
+	pthread_mutex_unlock(&watch.lock);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+struct engine_watch *engine_watch_free(struct engine_watch *w)
+{
+	struct engine_watch **p;
+
+	if (!w)
+		return NULL;
+	pthread_mutex_lock(&watch.lock);
+	for (p = &watch.list; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&watch.lock);
+	free(w);
+	return NULL;
+}
+
+void engine_watch_fire(int64_t op_id)
+{
+	pthread_mutex_lock(&watch.lock);
+	for (struct engine_watch *w = watch.list; w; w = w->next)
+		if (w->op == op_id)
+			w->fn(w->arg);
+	pthread_mutex_unlock(&watch.lock);
+}
+
+/* Call every watch: another process queued or finished operations. */
+static void engine_watch_poke(void)
+{
+	pthread_mutex_lock(&watch.lock);
+	for (struct engine_watch *w = watch.list; w; w = w->next)
+		w->fn(w->arg);
+	pthread_mutex_unlock(&watch.lock);
+}
+
+/* Call the watches whose deadline passed (once) and, when other
+ * processes may apply operations, each watch every poll interval. */
+static void *engine_watcher(void *arg)
+{
+	struct timespec ts;
+	long long now, next;
+
+	(void)arg;
+	pthread_mutex_lock(&watch.lock);
+	while (watch.running) {
+		now = call_clock_ms();
+		next = now + ENGINE_RESCAN_MS;
+		for (struct engine_watch *w = watch.list; w; w = w->next) {
+			if (now >= w->deadline) {
+				w->deadline = LLONG_MAX;
+				w->fn(w->arg);
+			} else if (watch.poll && now >= w->next_poll) {
+				w->next_poll = now + ENGINE_WATCH_POLL_MS;
+				w->fn(w->arg);
+			}
+			if (w->deadline < next)
+				next = w->deadline;
+			if (watch.poll && w->next_poll < next)
+				next = w->next_poll;
+		}
+		engine_timespec_in(&ts, next > now ? next - now : 0);
+		pthread_cond_timedwait(&watch.cv, &watch.lock, &ts);
+	}
+	pthread_mutex_unlock(&watch.lock);
 	return NULL;
 }
 
@@ -759,6 +951,15 @@ static void *engine_listen(void *arg)
  * engine stopped (running false). */
 static void engine_teardown(void)
 {
+	bool watcher;
+
+	pthread_mutex_lock(&watch.lock);
+	watcher = watch.running;
+	watch.running = false;
+	pthread_cond_broadcast(&watch.cv);
+	pthread_mutex_unlock(&watch.lock);
+	if (watcher)
+		pthread_join(watch.thread, NULL);
 	if (engine.stop_pipe[1] >= 0)
 		close(engine.stop_pipe[1]);
 	engine.stop_pipe[1] = -1;
@@ -775,11 +976,21 @@ static void engine_teardown(void)
 	free(engine.held);
 	engine.workers = NULL;
 	engine.held = NULL;
-	pthread_cond_destroy(&engine.wake);
+	for (int i = 0; i < ENGINE_NCLASSES; i++)
+		pthread_cond_destroy(&engine.cls[i].wake);
 	pthread_cond_destroy(&engine.halt);
+	pthread_cond_destroy(&watch.cv);
 	pthread_mutex_lock(&engine.lock);
 	engine.db = NULL;
 	pthread_mutex_unlock(&engine.lock);
+}
+
+/* Wake every thread for the stop; called with engine.lock held. */
+static void engine_wake_all(void)
+{
+	for (int i = 0; i < ENGINE_NCLASSES; i++)
+		pthread_cond_broadcast(&engine.cls[i].wake);
+	pthread_cond_broadcast(&engine.halt);
 }
 
 int engine_start(struct db *db, const struct engine_opts *opts)
@@ -789,8 +1000,11 @@ int engine_start(struct db *db, const struct engine_opts *opts)
 	int r;
 
 	if (!db || !opts || opts->workers < 1 ||
-	    opts->workers > ENGINE_MAX_WORKERS || opts->call_timeout_ms == 0) {
-		log_err("engine: needs 1..%d workers and a switch timeout",
+	    opts->workers > ENGINE_MAX_WORKERS || opts->call_timeout_ms == 0 ||
+	    opts->obm_workers < 1 || opts->obm_workers > ENGINE_MAX_WORKERS ||
+	    opts->obm_timeout_ms == 0) {
+		log_err("engine: needs 1..%d switch and OBM workers and their "
+			"timeouts",
 			ENGINE_MAX_WORKERS);
 		return -EINVAL;
 	}
@@ -801,8 +1015,9 @@ int engine_start(struct db *db, const struct engine_opts *opts)
 		return -EALREADY;
 
 	r = -ENOMEM;
-	engine.held = calloc(opts->workers, sizeof(*engine.held));
-	engine.workers = calloc(opts->workers, sizeof(*engine.workers));
+	engine.total = opts->workers + opts->obm_workers;
+	engine.held = calloc(engine.total, sizeof(*engine.held));
+	engine.workers = calloc(engine.total, sizeof(*engine.workers));
 	if (!engine.held || !engine.workers)
 		goto fail_alloc;
 	if (pipe2(engine.stop_pipe, O_CLOEXEC) < 0) {
@@ -811,17 +1026,37 @@ int engine_start(struct db *db, const struct engine_opts *opts)
 	}
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&engine.wake, &attr);
+	for (int i = 0; i < ENGINE_NCLASSES; i++) {
+		engine.cls[i] = engine_classes[i];
+		pthread_cond_init(&engine.cls[i].wake, &attr);
+	}
 	pthread_cond_init(&engine.halt, &attr);
+	pthread_cond_init(&watch.cv, &attr);
 	pthread_condattr_destroy(&attr);
 
 	pthread_mutex_lock(&engine.lock);
 	engine.db = db;
 	engine.opts = *opts;
+	engine.cls[ENGINE_SWITCHES].first = 0;
+	engine.cls[ENGINE_SWITCHES].count = opts->workers;
+	engine.cls[ENGINE_NODES].first = opts->workers;
+	engine.cls[ENGINE_NODES].count = opts->obm_workers;
 	engine.running = true;
-	engine.work = true;
+	for (int i = 0; i < ENGINE_NCLASSES; i++)
+		engine.cls[i].work = true;
 	pthread_mutex_unlock(&engine.lock);
-	for (unsigned i = 0; i < opts->workers; i++) {
+	pthread_mutex_lock(&watch.lock);
+	watch.running = true;
+	watch.poll = db_supports(db, Q_ENGINE_LISTEN);
+	pthread_mutex_unlock(&watch.lock);
+	r = -pthread_create(&watch.thread, NULL, engine_watcher, NULL);
+	if (r < 0) {
+		pthread_mutex_lock(&watch.lock);
+		watch.running = false;
+		pthread_mutex_unlock(&watch.lock);
+		goto fail;
+	}
+	for (unsigned i = 0; i < engine.total; i++) {
 		r = -pthread_create(&engine.workers[i], NULL, engine_worker,
 				    (void *)(uintptr_t)i);
 		if (r < 0)
@@ -835,9 +1070,11 @@ int engine_start(struct db *db, const struct engine_opts *opts)
 			goto fail;
 		engine.listening = true;
 	}
-	log_info("engine: %u worker%s, driver calls time out after %u ms%s",
+	log_info("engine: %u switch worker%s (driver calls time out after %u "
+		 "ms), %u OBM worker%s (after %u ms)%s",
 		 opts->workers, opts->workers == 1 ? "" : "s",
-		 opts->call_timeout_ms,
+		 opts->call_timeout_ms, opts->obm_workers,
+		 opts->obm_workers == 1 ? "" : "s", opts->obm_timeout_ms,
 		 engine.listening ? ", listening for other processes" : "");
 	return 0;
 
@@ -845,8 +1082,7 @@ fail:
 	log_err("engine: could not start a thread: %s", strerror(-r));
 	pthread_mutex_lock(&engine.lock);
 	engine.running = false;
-	pthread_cond_broadcast(&engine.wake);
-	pthread_cond_broadcast(&engine.halt);
+	engine_wake_all();
 	pthread_mutex_unlock(&engine.lock);
 	engine_teardown();
 	return r;
@@ -867,8 +1103,7 @@ void engine_stop(void)
 		return;
 	}
 	engine.running = false;
-	pthread_cond_broadcast(&engine.wake);
-	pthread_cond_broadcast(&engine.halt);
+	engine_wake_all();
 	pthread_mutex_unlock(&engine.lock);
 	engine_teardown();
 	log_info("engine: stopped");

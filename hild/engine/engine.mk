@@ -1,7 +1,8 @@
 # hild/engine: the operation engine, built into libhild, with its tests
 # and benchmark.  Included from the top Makefile.am after
 # hild/Makefile.inc.
-hild_libhild_a_SOURCES += hild/engine/engine.c hild/engine/engine.h
+hild_libhild_a_SOURCES += hild/engine/engine.c hild/engine/engine.h \
+	hild/engine/engine-int.h hild/engine/obm.c
 EXTRA_DIST += hild/db/q_engine.def
 
 # The engine tests: a real hild with the mock switch driver, through the

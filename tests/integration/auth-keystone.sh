@@ -74,6 +74,7 @@ fresh_tokens() {
 	TOKENS[alice]=$(token alice "$ALICE_PW" proj1)
 	TOKENS[bob]=$(token bob "$BOB_PW" proj2)
 	TOKENS[carol]=$(token carol "$CAROL_PW")
+	TOKENS[svc]=$(token hil-svc "$SVC_PW" service)
 }
 fresh_tokens
 [ -n "${TOKENS[kadmin]}" ] && [ -n "${TOKENS[alice]}" ] && [ -n "${TOKENS[bob]}" ] && [ -n "${TOKENS[carol]}" ]
@@ -163,6 +164,11 @@ as @alice PUT /v0/node/n9 {"obm": \${OBM}} -> 403 AuthorizationError
 as anon   GET /v0/nodes/free -> 401 AuthorizationError
 as @bob   GET /v0/nodes/free -> 200 ["nf"]
 as @kadmin GET /v0/nodes/all -> 200 ["n1", "n2", "nf"]
+# A non-admin whose token names no HIL project is not authenticated.
+header X-Auth-Token: ${TOKENS[svc]}
+as anon   GET /v0/nodes/free -> 401 AuthorizationError
+header X-Auth-Token: ${TOKENS[svc]}
+as anon   GET /v0/networks -> 401 AuthorizationError
 # Keystone owns users: hild serves no user API under this plugin.
 as @kadmin GET /v0/auth/basic/users -> 404 NotFoundError
 EOF
