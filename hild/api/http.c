@@ -156,9 +156,16 @@ static int http_append(struct http_req *q, const char *data, size_t n)
 			cap *= 2;
 		if (cap > API_MAX_BODY)
 			cap = API_MAX_BODY;
-		b = realloc(q->body, cap);
+		/* Bodies carry passwords: grow by copy, wiping the old
+		 * buffer, rather than leave copies behind in realloc. */
+		b = malloc(cap);
 		if (!b)
 			return -ENOMEM;
+		if (q->body) {
+			memcpy(b, q->body, q->len);
+			explicit_bzero(q->body, q->cap);
+			free(q->body);
+		}
 		q->body = b;
 		q->cap = cap;
 	}
@@ -389,6 +396,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn,
 		http_unpark(q);
 	}
 	pthread_mutex_unlock(&q->h->lock);
+	if (q->body)
+		explicit_bzero(q->body, q->cap);
 	free(q->body);
 	free(q);
 	*con_cls = NULL;
