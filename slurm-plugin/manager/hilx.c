@@ -1,0 +1,342 @@
+/* hilx.c - loan records as node metadata, and users' projects (hilx.h). */
+#include "config.h"
+
+#include "hilx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+static const char *const hilx_phases[] = {
+	[HILX_REQUESTED] = "requested", [HILX_RESERVED] = "reserved",
+	[HILX_LENDING] = "lending",	[HILX_LENT] = "lent",
+	[HILX_RETURNING] = "returning",
+};
+
+#define N_PHASES (sizeof(hilx_phases) / sizeof(hilx_phases[0]))
+
+const char *hilx_phase_name(enum hilx_phase phase)
+{
+	return (size_t)phase < N_PHASES ? hilx_phases[phase] : "?";
+}
+
+static void hilx_nets_free(struct hilx_net *nets, size_t n)
+{
+	for (size_t i = 0; nets && i < n; i++) {
+		free(nets[i].nic);
+		free(nets[i].channel);
+		free(nets[i].network);
+	}
+	free(nets);
+}
+
+struct hilx_meta *hilx_meta_free(struct hilx_meta *m)
+{
+	if (!m)
+		return NULL;
+	free(m->loan);
+	free(m->project);
+	free(m->home);
+	free(m->user);
+	free(m->nodes);
+	free(m->why);
+	hilx_nets_free(m->nets, m->n_nets);
+	free(m);
+	return NULL;
+}
+
+/* strdup that keeps NULL; sets *fail when it runs out of memory. */
+static char *hilx_dup(const char *s, bool *fail)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*fail = true;
+	return d;
+}
+
+struct hilx_meta *hilx_meta_dup(const struct hilx_meta *m)
+{
+	struct hilx_meta *d;
+	bool fail = false;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	*d = *m;
+	d->loan = hilx_dup(m->loan, &fail);
+	d->project = hilx_dup(m->project, &fail);
+	d->home = hilx_dup(m->home, &fail);
+	d->user = hilx_dup(m->user, &fail);
+	d->nodes = hilx_dup(m->nodes, &fail);
+	d->why = hilx_dup(m->why, &fail);
+	d->nets = NULL;
+	d->n_nets = 0;
+	if (m->n_nets) {
+		d->nets = calloc(m->n_nets, sizeof(*d->nets));
+		if (!d->nets)
+			fail = true;
+		for (size_t i = 0; d->nets && i < m->n_nets; i++) {
+			d->nets[i].nic = hilx_dup(m->nets[i].nic, &fail);
+			d->nets[i].channel =
+				hilx_dup(m->nets[i].channel, &fail);
+			d->nets[i].network =
+				hilx_dup(m->nets[i].network, &fail);
+			d->n_nets++;
+		}
+	}
+	return fail ? hilx_meta_free(d) : d;
+}
+
+/* A required string member, copied. */
+static int hilx_str(json_t *o, const char *key, bool required, char **ret)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v)) {
+		*ret = NULL;
+		return required ? -EINVAL : 0;
+	}
+	if (!json_is_string(v))
+		return -EINVAL;
+	*ret = strdup(json_string_value(v));
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int hilx_int(json_t *o, const char *key, long long min, long long max,
+		    long long *ret)
+{
+	json_t *v = json_object_get(o, key);
+	long long n;
+
+	if (!json_is_integer(v))
+		return -EINVAL;
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+static int hilx_decode(json_t *o, struct hilx_meta *m)
+{
+	long long uid, job, end, on;
+	json_t *nets, *v;
+	const char *phase;
+	size_t i;
+	int r;
+
+	if (!json_is_object(o))
+		return -EINVAL;
+	if ((r = hilx_str(o, "loan", true, &m->loan)) < 0 ||
+	    (r = hilx_str(o, "project", true, &m->project)) < 0 ||
+	    (r = hilx_str(o, "home", true, &m->home)) < 0 ||
+	    (r = hilx_str(o, "user", true, &m->user)) < 0 ||
+	    (r = hilx_str(o, "nodes", true, &m->nodes)) < 0 ||
+	    (r = hilx_str(o, "why", false, &m->why)) < 0)
+		return r;
+	if (hilx_int(o, "uid", 0, 4294967294LL, &uid) < 0 ||
+	    hilx_int(o, "job", 1, 4294967294LL, &job) < 0 ||
+	    hilx_int(o, "end", 0, 99999999999LL, &end) < 0 ||
+	    hilx_int(o, "powered_on", 0, 99999999999LL, &on) < 0)
+		return -EINVAL;
+	m->uid = (unsigned long)uid;
+	m->job = (uint32_t)job;
+	m->end = end;
+	m->powered_on = on;
+	v = json_object_get(o, "touched");
+	if (!json_is_boolean(v))
+		return -EINVAL;
+	m->touched = json_is_true(v);
+	phase = json_string_value(json_object_get(o, "phase"));
+	if (!phase)
+		return -EINVAL;
+	for (i = 0; i < N_PHASES; i++)
+		if (strcmp(phase, hilx_phases[i]) == 0)
+			break;
+	if (i == N_PHASES)
+		return -EINVAL;
+	m->phase = (enum hilx_phase)i;
+	nets = json_object_get(o, "networks");
+	if (!json_is_array(nets) || json_array_size(nets) > HILX_MAX_NETS)
+		return -EINVAL;
+	if (json_array_size(nets)) {
+		m->nets = calloc(json_array_size(nets), sizeof(*m->nets));
+		if (!m->nets)
+			return -ENOMEM;
+	}
+	json_array_foreach(nets, i, v)
+	{
+		const char *nic = json_string_value(json_array_get(v, 0));
+		const char *ch = json_string_value(json_array_get(v, 1));
+		const char *net = json_string_value(json_array_get(v, 2));
+		struct hilx_net *n = &m->nets[m->n_nets];
+
+		if (!json_is_array(v) || json_array_size(v) != 3 || !nic ||
+		    !ch || !net)
+			return -EINVAL;
+		n->nic = strdup(nic);
+		n->channel = strdup(ch);
+		n->network = strdup(net);
+		m->n_nets++;
+		if (!n->nic || !n->channel || !n->network)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int hilx_meta_get(const struct hil_node *node, struct hilx_meta **ret_meta)
+{
+	const char *stored = hil_node_metadata(node, HILX_META_KEY);
+	struct hilx_meta *m;
+	json_t *o;
+	int r;
+
+	if (!stored)
+		return -ENOENT;
+	if (strlen(stored) > HILX_MAX_META)
+		return -EINVAL;
+	o = json_loads(stored, JSON_REJECT_DUPLICATES, NULL);
+	if (!o)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	r = hilx_decode(o, m);
+	json_decref(o);
+	if (r < 0) {
+		hilx_meta_free(m);
+		return r;
+	}
+	*ret_meta = m;
+	return 0;
+}
+
+static json_t *hilx_encode(const struct hilx_meta *m)
+{
+	json_t *o, *nets;
+
+	nets = json_array();
+	if (!nets)
+		return NULL;
+	for (size_t i = 0; i < m->n_nets; i++)
+		if (json_array_append_new(nets,
+					  json_pack("[sss]", m->nets[i].nic,
+						    m->nets[i].channel,
+						    m->nets[i].network)) < 0) {
+			json_decref(nets);
+			return NULL;
+		}
+	/* "o" hands nets over to the new object. */
+	o = json_pack("{ss ss ss ss ss sI sI sI ss sb sI so}", "loan", m->loan,
+		      "project", m->project, "home", m->home, "user", m->user,
+		      "nodes", m->nodes, "uid", (json_int_t)m->uid, "job",
+		      (json_int_t)m->job, "end", (json_int_t)m->end, "phase",
+		      hilx_phase_name(m->phase), "touched", (int)m->touched,
+		      "powered_on", (json_int_t)m->powered_on, "networks",
+		      nets);
+	if (o && m->why &&
+	    json_object_set_new(o, "why", json_string(m->why)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int hilx_meta_put(struct hil_client *c, const char *node,
+		  const struct hilx_meta *m, struct hil_error *err)
+{
+	json_t *body, *v;
+	int r;
+
+	v = hilx_encode(m);
+	if (!v)
+		return -ENOMEM;
+	body = json_pack("{so}", "value", v);
+	if (!body)
+		return -ENOMEM;
+	r = hil_client_call(c, "PUT", body, NULL, err, "node/%L/metadata/%L",
+			    node, HILX_META_KEY);
+	json_decref(body);
+	return r;
+}
+
+int hilx_meta_delete(struct hil_client *c, const char *node,
+		     struct hil_error *err)
+{
+	int r = hil_node_metadata_delete(c, node, HILX_META_KEY, err);
+
+	return r == -ENOENT ? 0 : r;
+}
+
+int hilx_meta_snapshot(struct hilx_meta *m, const struct hil_node *node)
+{
+	struct hilx_net *v = NULL;
+	size_t n = 0, total = 0;
+
+	for (size_t i = 0; i < node->n_nics; i++)
+		total += node->nics[i].n_networks;
+	if (total > HILX_MAX_NETS)
+		return -E2BIG;
+	if (total) {
+		v = calloc(total, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < node->n_nics; i++) {
+		const struct hil_nic *nic = &node->nics[i];
+
+		for (size_t k = 0; k < nic->n_networks; k++) {
+			v[n].nic = strdup(nic->label);
+			v[n].channel = strdup(nic->networks[k].key);
+			v[n].network = strdup(nic->networks[k].value);
+			n++;
+			if (!v[n - 1].nic || !v[n - 1].channel ||
+			    !v[n - 1].network) {
+				hilx_nets_free(v, n);
+				return -ENOMEM;
+			}
+		}
+	}
+	hilx_nets_free(m->nets, m->n_nets);
+	m->nets = v;
+	m->n_nets = n;
+	return 0;
+}
+
+int hilx_user_access(struct hil_client *c, const char *user,
+		     const char *project, enum hilx_access *ret_access,
+		     struct hil_error *err)
+{
+	json_t *reply = NULL, *u, *projects, *p;
+	enum hilx_access a = HILX_NO_USER;
+	size_t i;
+	int r;
+
+	r = hil_client_call(c, "GET", NULL, &reply, err, "auth/basic/users");
+	if (r < 0)
+		return r;
+	u = json_object_get(reply, user);
+	if (json_is_object(u)) {
+		a = HILX_NO_ACCESS;
+		if (json_is_true(json_object_get(u, "is_admin")))
+			a = HILX_ADMIN;
+		projects = json_object_get(u, "projects");
+		json_array_foreach(projects, i, p)
+		{
+			if (a == HILX_NO_ACCESS && json_is_string(p) &&
+			    strcmp(json_string_value(p), project) == 0)
+				a = HILX_MEMBER;
+		}
+	}
+	json_decref(reply);
+	*ret_access = a;
+	return 0;
+}

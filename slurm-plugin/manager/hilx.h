@@ -1,0 +1,96 @@
+/*
+ * hilx.h - the HIL calls of the loan manager that speak JSON of their own
+ * (hilx.c is its one file that includes jansson): the loan record kept as
+ * node metadata, and a user's project memberships.
+ *
+ * The loan record is the ground truth of a loan: the loan manager writes
+ * it to every node of the loan, under the metadata key HILX_META_KEY, and
+ * derives everything else (SLURM reservations, drain reasons) from it.
+ */
+#ifndef HIL_SLURM_HILX_H
+#define HIL_SLURM_HILX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/hilclient.h"
+
+#define HILX_META_KEY "slurm_loan"
+#define HILX_MAX_NETS 256	  /* networks recorded per node */
+#define HILX_MAX_META (64 * 1024) /* a stored loan record, bytes */
+
+/* Where one node of a loan is. */
+enum hilx_phase {
+	HILX_REQUESTED, /* being accepted; valid once its reservation exists */
+	HILX_RESERVED,	/* accepted; waiting for the job to leave the node */
+	HILX_LENDING,	/* networks recorded; moving to the borrower */
+	HILX_LENT,	/* in the borrower's project */
+	HILX_RETURNING, /* going back to SLURM */
+};
+
+/* One network a NIC was on before the loan. */
+struct hilx_net {
+	char *nic;
+	char *channel;
+	char *network;
+};
+
+struct hilx_meta {
+	char *loan;    /* the reserve reservation's name */
+	char *project; /* the borrower */
+	char *home;    /* where the node returns (the SLURM project) */
+	char *user;    /* SLURM user */
+	char *nodes;   /* every node of the loan, a host list */
+	char *why;     /* why it is returning; NULL before */
+	unsigned long uid;
+	uint32_t job;
+	long long end; /* epoch seconds */
+	enum hilx_phase phase;
+	bool touched; /* it was being lent: return powers it off and on */
+	long long powered_on; /* epoch of the return's power on; 0: not yet */
+	struct hilx_net *nets;
+	size_t n_nets;
+};
+
+const char *hilx_phase_name(enum hilx_phase phase);
+
+struct hilx_meta *hilx_meta_free(struct hilx_meta *m);
+/* A deep copy, or NULL. */
+struct hilx_meta *hilx_meta_dup(const struct hilx_meta *m);
+
+/*
+ * The loan record of node.  Returns 0 with *ret_meta, -ENOENT when the
+ * node has none, -EINVAL when what is stored is not a loan record,
+ * -ENOMEM.
+ */
+int hilx_meta_get(const struct hil_node *node, struct hilx_meta **ret_meta);
+
+/* Store m as node's loan record (replacing any), or delete it (gone
+ * already is success).  Return 0 or an error as hil_client_call(). */
+int hilx_meta_put(struct hil_client *c, const char *node,
+		  const struct hilx_meta *m, struct hil_error *err);
+int hilx_meta_delete(struct hil_client *c, const char *node,
+		     struct hil_error *err);
+
+/* Record the node's current networks (every NIC, every channel) in m. */
+int hilx_meta_snapshot(struct hilx_meta *m, const struct hil_node *node);
+
+enum hilx_access {
+	HILX_NO_USER,	/* no such HIL user */
+	HILX_NO_ACCESS, /* the user is not in the project nor an admin */
+	HILX_MEMBER,	/* a member of the project */
+	HILX_ADMIN,	/* a HIL administrator */
+};
+
+/*
+ * What HIL user may do with project, from hild's list of local users
+ * (GET /v0/auth/basic/users; admin only).  Returns 0 with *ret_access or
+ * an error as hil_client_call() (-ENOENT or -EOPNOTSUPP when hild's users
+ * are not local).
+ */
+int hilx_user_access(struct hil_client *c, const char *user,
+		     const char *project, enum hilx_access *ret_access,
+		     struct hil_error *err);
+
+#endif /* HIL_SLURM_HILX_H */
