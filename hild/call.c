@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -170,10 +172,8 @@ void call_set_error(struct hil_call *call, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(call->error, sizeof(call->error), fmt, ap);
 	va_end(ap);
-	/* The text reaches API clients and logs: keep it on one line. */
-	for (char *p = call->error; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	/* The text reaches API clients (as JSON) and logs. */
+	utf8_clean_line(call->error);
 	call->has_error = true;
 }
 

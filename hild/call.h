@@ -37,7 +37,8 @@ int call_new(const struct hil_setting *decl, json_t *settings,
 struct hil_call *call_free(struct hil_call *call);
 
 /* The error text the driver set with set_error, or NULL if it set none.
- * Control characters are replaced by spaces; borrowed from the call. */
+ * It is valid UTF-8 on one line (see utf8_clean_line()); borrowed from
+ * the call. */
 const char *call_error(const struct hil_call *call);
 
 /*

@@ -175,29 +175,3 @@ int settings_validate(const struct hil_setting *decl, const json_t *obj,
 		}
 	return 0;
 }
-
-/* Keys decl does not declare are dropped as well: a value hild cannot
- * classify is treated as a secret. */
-json_t *settings_redact(const struct hil_setting *decl, const json_t *obj)
-{
-	const struct hil_setting *d;
-	const char *key;
-	json_t *out, *v;
-
-	if (!json_is_object(obj))
-		return NULL;
-	out = json_object();
-	if (!out)
-		return NULL;
-	json_object_foreach((json_t *)obj, key, v)
-	{
-		d = settings_find(decl, key);
-		if (!d || (d->flags & HIL_SETTING_SECRET))
-			continue;
-		if (json_object_set_new(out, key, json_deep_copy(v)) < 0) {
-			json_decref(out);
-			return NULL;
-		}
-	}
-	return out;
-}

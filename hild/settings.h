@@ -21,7 +21,4 @@
 int settings_validate(const struct hil_setting *decl, const json_t *obj,
 		      const char *const *ignore, char *err, size_t errlen);
 
-/* A copy of obj without the keys decl marks secret (for API output). */
-json_t *settings_redact(const struct hil_setting *decl, const json_t *obj);
-
 #endif /* HIL_SETTINGS_H */

@@ -18,6 +18,7 @@
 #include "api/obm.h"
 #include "plugin.h"
 #include "settings.h"
+#include "utf8.h"
 
 /* Columns of Q_NODE_GET (and, 0-2, of Q_NODE_LOCK). */
 enum {
@@ -86,45 +87,6 @@ static void node_buf_str(struct node_buf *b, const char *s)
 	node_buf_add(b, s, strlen(s));
 }
 
-/* The next code point of UTF-8 text (jansson's strings are valid UTF-8;
- * a stray byte reads as U+FFFD).  Returns the bytes it used. */
-static size_t node_utf8_next(const unsigned char *s, size_t n, uint32_t *ret)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80) {
-		*ret = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		*ret = 0xfffd;
-		return 1;
-	}
-	if (len > n) {
-		*ret = 0xfffd;
-		return 1;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*ret = 0xfffd;
-			return 1;
-		}
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	*ret = cp;
-	return len;
-}
-
 /* Python's short escapes; every other character outside ' '..'~' becomes
  * \uXXXX. */
 static const char *const node_py_escapes[0x80] = {
@@ -141,7 +103,7 @@ static void node_py_string(struct node_buf *b, const char *s, size_t n)
 
 	node_buf_add(b, "\"", 1);
 	while (i < n) {
-		len = node_utf8_next(u + i, n - i, &cp);
+		len = utf8_next(u + i, n - i, &cp);
 		if (cp < 0x80 && node_py_escapes[cp]) {
 			node_buf_str(b, node_py_escapes[cp]);
 		} else if (cp >= 0x20 && cp <= 0x7e) {
