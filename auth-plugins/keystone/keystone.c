@@ -48,20 +48,19 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include <hil/plugin.h>
 
+#include "client/keystone-http.h"
 #include "sha256.h"
 
 #define KS_NAME		   "keystone"
-#define KS_MAX_TOKEN	   8192	     /* bytes of a token we accept */
-#define KS_MAX_REPLY	   (1 << 20) /* bytes of a Keystone answer */
-#define KS_MAX_URL	   2048	     /* bytes of auth_url */
-#define KS_MAX_SECRET	   1024	     /* bytes of the service password */
-#define KS_MAX_LABEL	   64	     /* a HIL label (user, project) */
-#define KS_WAYS		   4	     /* cache slots one token may use */
+#define KS_MAX_TOKEN	   8192 /* bytes of a token we accept */
+#define KS_MAX_URL	   2048 /* bytes of auth_url */
+#define KS_MAX_SECRET	   1024 /* bytes of the service password */
+#define KS_MAX_LABEL	   64	/* a HIL label (user, project) */
+#define KS_WAYS		   4	/* cache slots one token may use */
 #define KS_DEFAULT_CACHE   1024
 #define KS_MAX_CACHE	   (1 << 20)
 #define KS_DEFAULT_TTL	   300 /* seconds */
@@ -70,7 +69,6 @@
 #define KS_MAX_TIMEOUT	   300
 #define KS_RENEW_MARGIN_S  60 /* renew the service token this early, */
 #define KS_RENEW_FRACTION  4  /* or at most a quarter of its life */
-#define KS_SUBJECT_HEADER  "X-Subject-Token"
 #define KS_TOKEN_HEADER	   "X-Auth-Token"
 
 struct ks_entry {
@@ -114,14 +112,6 @@ static int64_t ks_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void ks_secret_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
 }
 
 /* Options. */
@@ -267,12 +257,12 @@ static void ks_fini(void)
 		explicit_bzero(ks.cache, ks.nslots * sizeof(*ks.cache));
 	free(ks.cache);
 	ks.cache = NULL;
-	ks_secret_free(ks.password);
+	ksh_secret_free(ks.password);
 	ks.password = NULL;
-	ks_secret_free(ks.service_token);
+	ksh_secret_free(ks.service_token);
 	ks.service_token = NULL;
 	if (ks.curl_ready)
-		curl_global_cleanup();
+		ksh_global_cleanup();
 	ks.curl_ready = false;
 }
 
@@ -319,7 +309,7 @@ static int ks_init(const struct hil_host *host)
 	if (!ks.cache)
 		goto fail;
 	/* Before hild starts its threads. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (ksh_global_init() < 0)
 		goto fail;
 	ks.curl_ready = true;
 	/* Keystone is asked at the first request, not here: hild also runs
@@ -333,152 +323,31 @@ fail:
 
 /* HTTP. */
 
-struct ks_reply {
-	long status;
-	char *body;
-	size_t len;
-	bool too_big;
-	char *subject; /* X-Subject-Token, ours */
-};
-
-static void ks_reply_clear(struct ks_reply *rep)
-{
-	free(rep->body);
-	ks_secret_free(rep->subject);
-	memset(rep, 0, sizeof(*rep));
-}
-
-static size_t ks_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct ks_reply *rep = arg;
-	size_t add = size * n;
-	char *b;
-
-	if (rep->len + add > KS_MAX_REPLY) {
-		rep->too_big = true;
-		return 0;
-	}
-	b = realloc(rep->body, rep->len + add + 1);
-	if (!b)
-		return 0;
-	memcpy(b + rep->len, p, add);
-	rep->len += add;
-	b[rep->len] = '\0';
-	rep->body = b;
-	return add;
-}
-
-static size_t ks_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct ks_reply *rep = arg;
-	size_t len = size * n, name = strlen(KS_SUBJECT_HEADER);
-	const char *v, *end = p + len;
-
-	if (len > name + 1 && strncasecmp(p, KS_SUBJECT_HEADER, name) == 0 &&
-	    p[name] == ':') {
-		for (v = p + name + 1; v < end && (*v == ' ' || *v == '\t');
-		     v++)
-			;
-		while (end > v &&
-		       (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-			end--;
-		ks_secret_free(rep->subject);
-		rep->subject = strndup(v, (size_t)(end - v));
-	}
-	return len;
-}
-
 /*
  * One call to Keystone: method on ks.url + path with the given extra
  * header lines (NULL-terminated, secrets) and JSON body (may be NULL).
  * Returns 0 with rep filled (any HTTP status), or -EHOSTDOWN /
- * -ETIMEDOUT when no answer came, with the reason in why.
+ * -ETIMEDOUT / -ENOMEM when no answer came, with the reason in why.
  */
 static int ks_http(const char *method, const char *path,
 		   const char *const *headers, const char *body,
-		   struct ks_reply *rep, char *why, size_t whylen)
+		   struct ksh_reply *rep, char *why, size_t whylen)
 {
-	char url[KS_MAX_URL + 64], errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *list = NULL, *l;
-	CURLcode rc = CURLE_OK;
-	CURL *h;
-	int r = -ENOMEM;
+	char url[KS_MAX_URL + 64];
+	struct ksh_request req = {
+		.method = method,
+		.url = url,
+		.headers = headers,
+		.body = body,
+		.timeout_ms = ks.timeout_ms,
+		.connect_timeout_ms = ks.timeout_ms,
+		.cafile = ks.cafile,
+	};
+	int r;
 
-	memset(rep, 0, sizeof(*rep));
 	snprintf(url, sizeof(url), "%s%s", ks.url, path);
-	h = curl_easy_init();
-	if (!h)
-		return -ENOMEM;
-	for (size_t i = 0; headers && headers[i]; i++) {
-		l = curl_slist_append(list, headers[i]);
-		if (!l)
-			goto out;
-		list = l;
-	}
-	l = curl_slist_append(list, "Accept: application/json");
-	if (!l)
-		goto out;
-	list = l;
-	if (body) {
-		l = curl_slist_append(list, "Content-Type: application/json");
-		if (!l)
-			goto out;
-		list = l;
-	}
-#define SET(opt, val)                                                          \
-	do {                                                                   \
-		if (rc == CURLE_OK)                                            \
-			rc = curl_easy_setopt(h, opt, val);                    \
-	} while (0)
-	SET(CURLOPT_URL, url);
-	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, ks.timeout_ms);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, ks.timeout_ms);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_HTTPHEADER, list);
-	SET(CURLOPT_WRITEFUNCTION, ks_write);
-	SET(CURLOPT_WRITEDATA, rep);
-	SET(CURLOPT_HEADERFUNCTION, ks_header);
-	SET(CURLOPT_HEADERDATA, rep);
-	if (ks.cafile)
-		SET(CURLOPT_CAINFO, ks.cafile);
-	if (body) {
-		SET(CURLOPT_POSTFIELDS, body);
-		SET(CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	SET(CURLOPT_CUSTOMREQUEST, method);
-#undef SET
-	if (rc != CURLE_OK)
-		goto out;
-	rc = curl_easy_perform(h);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
-		r = 0;
-	} else if (rep->too_big) {
-		snprintf(why, whylen, "answer larger than %d bytes",
-			 KS_MAX_REPLY);
-		r = -EHOSTDOWN;
-	} else if (rc == CURLE_WRITE_ERROR) {
-		r = -ENOMEM; /* ks_write could not grow the body */
-	} else {
-		snprintf(why, whylen, "%s",
-			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		r = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EHOSTDOWN;
-	}
-out:
-	if (r < 0)
-		ks_reply_clear(rep);
-	if (r == -ENOMEM)
-		snprintf(why, whylen, "out of memory");
-	curl_slist_free_all(list);
-	curl_easy_cleanup(h);
-	return r;
+	r = ksh_exchange(&req, rep, why, whylen);
+	return r == -ENOMEM || r == -ETIMEDOUT || r >= 0 ? r : -EHOSTDOWN;
 }
 
 /* Keystone's times: "2024-05-01T12:34:56.000000Z" (UTC). */
@@ -541,29 +410,19 @@ static void ks_up(void)
  * renew it. */
 static int ks_service_login(char **ret_token, int64_t *ret_renew_ms)
 {
-	struct ks_reply rep;
-	json_t *req, *reply = NULL;
+	struct ksh_reply rep;
+	json_t *reply = NULL;
 	char *body = NULL, why[256] = "";
 	long long left = 0;
 	int r;
 
-	req = json_pack("{s:{s:{s:[s], s:{s:{s:s, s:{s:s}, s:s}}}, "
-			"s:{s:{s:s, s:{s:s}}}}}",
-			"auth", "identity", "methods", "password", "password",
-			"user", "name", ks.username, "domain", "id",
-			ks.user_domain, "password", ks.password, "scope",
-			"project", "name", ks.project_name, "domain", "id",
-			ks.project_domain);
-	if (!req)
-		return -ENOMEM;
-	body = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
+	body = ksh_password_body(ks.username, ks.user_domain, ks.password, NULL,
+				 ks.project_name, ks.project_domain);
 	if (!body)
 		return -ENOMEM;
 	r = ks_http("POST", "/auth/tokens?nocatalog", NULL, body, &rep, why,
 		    sizeof(why));
-	explicit_bzero(body, strlen(body));
-	free(body);
+	ksh_secret_free(body);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -596,7 +455,7 @@ static int ks_service_login(char **ret_token, int64_t *ret_renew_ms)
 	r = 0;
 out:
 	json_decref(reply);
-	ks_reply_clear(&rep);
+	ksh_reply_clear(&rep);
 	return r;
 }
 
@@ -617,7 +476,7 @@ static int ks_service_token(uint64_t stale_gen, bool renew, char **ret_token,
 	    (renew && ks.service_gen == stale_gen)) {
 		r = ks_service_login(&fresh, &renew_ms);
 		if (r == 0) {
-			ks_secret_free(ks.service_token);
+			ksh_secret_free(ks.service_token);
 			ks.service_token = fresh;
 			ks.service_renew_ms = renew_ms;
 			ks.service_gen++;
@@ -694,7 +553,7 @@ static bool ks_token_valid(const char *t)
 }
 
 /* The identity in a validated token (GET /v3/auth/tokens' answer). */
-static int ks_identity(const struct ks_reply *rep, struct ks_entry *e)
+static int ks_identity(const struct ksh_reply *rep, struct ks_entry *e)
 {
 	json_t *reply, *token, *user, *roles, *role;
 	const char *name, *id, *project;
@@ -771,11 +630,11 @@ static int ks_validate(const char *token, struct ks_entry *e)
 {
 	char *svc = NULL, *auth_line = NULL, *subject_line = NULL;
 	char why[256] = "";
-	struct ks_reply rep = {0};
+	struct ksh_reply rep = {0};
 	uint64_t gen = 0;
 	int r;
 
-	if (asprintf(&subject_line, KS_SUBJECT_HEADER ": %s", token) < 0)
+	if (asprintf(&subject_line, KSH_SUBJECT ": %s", token) < 0)
 		return -ENOMEM;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		const char *headers[3];
@@ -790,12 +649,12 @@ static int ks_validate(const char *token, struct ks_entry *e)
 		headers[0] = auth_line;
 		headers[1] = subject_line;
 		headers[2] = NULL;
-		ks_reply_clear(&rep);
+		ksh_reply_clear(&rep);
 		r = ks_http("GET", "/auth/tokens?nocatalog", headers, NULL,
 			    &rep, why, sizeof(why));
-		ks_secret_free(auth_line);
+		ksh_secret_free(auth_line);
 		auth_line = NULL;
-		ks_secret_free(svc);
+		ksh_secret_free(svc);
 		svc = NULL;
 		if (r < 0) {
 			if (r != -ENOMEM)
@@ -835,10 +694,10 @@ static int ks_validate(const char *token, struct ks_entry *e)
 		break;
 	}
 out:
-	ks_reply_clear(&rep);
-	ks_secret_free(auth_line);
-	ks_secret_free(svc);
-	ks_secret_free(subject_line);
+	ksh_reply_clear(&rep);
+	ksh_secret_free(auth_line);
+	ksh_secret_free(svc);
+	ksh_secret_free(subject_line);
 	return r;
 }
 
