@@ -13,14 +13,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "api/handlers.h"
 #include "log.h"
 #include "plugin.h"
-
-#define NETWORKING_UUID_LEN 37 /* a UUID as text and its NUL */
+#include "uuid.h"
 
 /* Columns of Q_NODE_LOCK. */
 enum {
@@ -53,27 +51,6 @@ enum {
 	OP_COL_PROJECT_ID,
 };
 
-/* A random (version 4) UUID. */
-static int networking_uuid(char ret[NETWORKING_UUID_LEN])
-{
-	unsigned char b[16];
-	ssize_t n;
-
-	do
-		n = getrandom(b, sizeof(b), 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(b))
-		return -EIO;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(ret, NETWORKING_UUID_LEN,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
-}
-
 int networking_check_idle(struct api_req *r, const char *nic_id)
 {
 	int n = db_q(r->db, Q_OP_NIC_PENDING, NULL, nic_id);
@@ -89,7 +66,7 @@ int networking_check_idle(struct api_req *r, const char *nic_id)
 int networking_queue(struct api_req *r, const struct networking_op *op,
 		     int status)
 {
-	char uuid[NETWORKING_UUID_LEN], limit[16], now[24];
+	char uuid[UUID_TEXT_LEN], limit[16], now[24];
 	struct db_res *res = NULL;
 	struct timespec ts;
 	int n;
@@ -107,7 +84,7 @@ int networking_queue(struct api_req *r, const struct networking_op *op,
 				 NETWORKING_MAX_PENDING);
 	if (n <= 0)
 		return api_db_error(r, n < 0 ? n : -EIO);
-	if (networking_uuid(uuid) < 0) {
+	if (uuid_new(uuid) < 0) {
 		log_err("could not read random bytes for an action id");
 		return api_error(r, API_E_SERVER,
 				 "could not make an action id");

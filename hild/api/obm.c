@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "api/handlers.h"
@@ -40,8 +39,8 @@
 #include "engine/engine.h"
 #include "log.h"
 #include "plugin.h"
+#include "uuid.h"
 
-#define OBM_UUID_LEN  37 /* a UUID's text and its NUL */
 #define OBM_MAX_VALUE 64 /* a release setting, bytes with the NUL */
 
 /* Columns of Q_OBM_NODE_LOCK and Q_OBM_NODE_GET. */
@@ -150,27 +149,6 @@ int obm_setup(const struct obm_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* A random (version 4) UUID. */
-static int obm_uuid(char ret[OBM_UUID_LEN])
-{
-	unsigned char b[16];
-	ssize_t n;
-
-	do
-		n = getrandom(b, sizeof(b), 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(b))
-		return -EIO;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(ret, OBM_UUID_LEN,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-	return 0;
-}
-
 /* The loaded OBM driver of type, or NULL. */
 static const struct hil_obm_ops *obm_driver(const char *type)
 {
@@ -237,7 +215,7 @@ fail:
  */
 static int obm_queue(struct api_req *r, const char *node_id, const char *label,
 		     const char *kind, const char *payload, bool limit,
-		     char ret_id[MISC_ID_LEN], char ret_uuid[OBM_UUID_LEN])
+		     char ret_id[MISC_ID_LEN], char ret_uuid[UUID_TEXT_LEN])
 {
 	struct db_res *res = NULL;
 	char keep[16], now[24];
@@ -259,7 +237,7 @@ static int obm_queue(struct api_req *r, const char *node_id, const char *label,
 		if (n <= 0)
 			return api_db_error(r, n < 0 ? n : -EIO);
 	}
-	if (obm_uuid(ret_uuid) < 0) {
+	if (uuid_new(ret_uuid) < 0) {
 		log_err("could not read random bytes for an operation id");
 		return api_error(r, API_E_SERVER,
 				 "could not make an operation id");
@@ -310,7 +288,7 @@ struct obm_wait {
 	struct api_defer defer;
 	pthread_mutex_t lock; /* guards fired, parked, w */
 	char id[MISC_ID_LEN];
-	char uuid[OBM_UUID_LEN];
+	char uuid[UUID_TEXT_LEN];
 	long long deadline; /* call_clock_ms(): then answer 202 */
 	struct engine_watch *watch;
 	bool unwatched; /* no watch: answer at once */
@@ -428,7 +406,7 @@ static int obm_operation(struct api_req *r, const char *kind,
 {
 	const struct hil_obm_ops *ops;
 	struct db_res *node = NULL;
-	char id[MISC_ID_LEN], uuid[OBM_UUID_LEN];
+	char id[MISC_ID_LEN], uuid[UUID_TEXT_LEN];
 	int ret;
 
 	if (obm_node_checks(r, true, &node, &ops))
@@ -602,7 +580,7 @@ out:
 
 int obm_release(struct api_req *r, const char *node_id, const char *label)
 {
-	char id[MISC_ID_LEN], uuid[OBM_UUID_LEN];
+	char id[MISC_ID_LEN], uuid[UUID_TEXT_LEN];
 	struct db_res *res = NULL;
 	int n, ret;
 
