@@ -1,10 +1,10 @@
 #!/bin/bash
-# build-deb.sh [OUTDIR]: build the hil and hil-dev .deb packages from this
-# source tree.  Stages a clean copy of the tree in a temporary directory,
-# with packaging/debian as its debian/, runs `dpkg-buildpackage -b -uc -us`
-# there and copies the .deb, .buildinfo and .changes files to OUTDIR
-# (default: the current directory).  Needs dpkg-dev, debhelper and the
-# Build-Depends of packaging/debian/control.
+# build-deb.sh [OUTDIR]: build the hil, hil-dev and hil-slurm .deb
+# packages from this source tree.  Stages a clean copy of the tree in a
+# temporary directory, with packaging/debian as its debian/, runs
+# `dpkg-buildpackage -b -uc -us` there and copies the .deb, .buildinfo and
+# .changes files to OUTDIR (default: the current directory).  Needs
+# dpkg-dev, debhelper and the Build-Depends of packaging/debian/control.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/packaging/lib-stage.sh"

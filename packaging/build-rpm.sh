@@ -1,10 +1,11 @@
 #!/bin/bash
-# build-rpm.sh [OUTDIR]: build the hil and hil-devel RPM packages from this
-# source tree.  Stages a clean copy of the tree in a temporary directory,
-# makes the release tarball there (autogen.sh, configure, make dist: the
-# tarball carries packaging/rpm/hil.spec, which configure made), runs
-# `rpmbuild -tb` on it and copies the binary .rpm files to OUTDIR (default:
-# the current directory).  Needs rpmbuild and the build dependencies.
+# build-rpm.sh [OUTDIR]: build the hil, hil-devel and hil-slurm RPM
+# packages from this source tree.  Stages a clean copy of the tree in a
+# temporary directory, makes the release tarball there (autogen.sh,
+# configure, make dist: the tarball carries packaging/rpm/hil.spec, which
+# configure made), runs `rpmbuild -tb` on it and copies the binary .rpm
+# files to OUTDIR (default: the current directory).  Needs rpmbuild and
+# the build dependencies.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/packaging/lib-stage.sh"

@@ -5,8 +5,12 @@
 # configuration and the user, runs the installed hild as hil on a free
 # loopback port and drives it with the installed hil CLI, builds the
 # out-of-tree vendor driver against the installed hil-dev with pkg-config
-# alone, purges the packages and checks nothing is left.  Then builds the
-# .rpm packages with packaging/build-rpm.sh and checks them with rpm -qp.
+# alone.  Installs hil-slurm next to hil (on the SLURM packages of this
+# machine), checks its files, its configuration's owner and mode, its unit,
+# runs the installed loan manager as slurm, loads the installed SPANK
+# plugin into sbatch and job_submit/hil into a private slurmctld.  Purges
+# the packages and checks nothing is left.  Then builds the .rpm packages
+# with packaging/build-rpm.sh and checks them with rpm -qp.
 #
 # Environment: HIL_SRCDIR, HIL_BUILDDIR (set by make check; the plugins the
 # build tree holds are the ones the packages must ship), HIL_TEST_KEEP=1
@@ -21,11 +25,19 @@ UNIT=/lib/systemd/system/hild.service
 STATEDIR=/var/lib/hil
 START_TIMEOUT=30 # seconds until the installed hild must answer
 STOP_TIMEOUT=20  # seconds until it must exit after SIGTERM
+HS=/usr/sbin/hil-slurm
+HS_HOOK=/usr/libexec/hil/hil-slurmctld-hook
+HS_CONF=/etc/hil/hil-slurm.conf
+HS_UNIT=/lib/systemd/system/hil-slurm.service
+HS_PLUGSTACK=/usr/share/doc/hil-slurm/examples/plugstack.conf
+SLURM_USER=slurm # SlurmUser of Debian's slurm packages, who runs hil-slurm
+CTLD_TIMEOUT=30  # seconds until slurmctld must have loaded job_submit/hil
 
 count=0
 failed=0
 W=
 HILD_PID=
+CTLD_PID=
 installed=
 vendor_so=
 
@@ -52,9 +64,13 @@ cleanup() {
 		kill -KILL "$HILD_PID" 2>/dev/null
 		wait "$HILD_PID" 2>/dev/null
 	fi
+	if [ -n "$CTLD_PID" ] && [ "$(cat "/proc/$CTLD_PID/comm" 2>/dev/null)" = slurmctld ]; then
+		kill -KILL "$CTLD_PID" 2>/dev/null
+		wait "$CTLD_PID" 2>/dev/null
+	fi
 	[ -n "$vendor_so" ] && rm -f "$vendor_so"
 	if [ -n "$installed" ]; then
-		dpkg --purge hil-dev hil >/dev/null 2>&1
+		dpkg --purge hil-slurm hil-dev hil >/dev/null 2>&1
 	fi
 	if [ -n "$W" ] && [ -d "$W" ]; then
 		if [ "${HIL_TEST_KEEP:-}" = 1 ]; then
@@ -74,17 +90,25 @@ if [ "$(id -u)" != 0 ]; then
 fi
 missing=
 for tool in dpkg-buildpackage dh dpkg-parsechangelog rpmbuild rpm \
-	rpm2archive pkg-config make cc curl setpriv systemd-analyze sqlite3; do
+	rpm2archive pkg-config make cc curl setpriv systemd-analyze sqlite3 \
+	sbatch slurmctld; do
 	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 [ -z "$missing" ] || bail "missing tools:$missing (tests/deps.sh test installs them)"
+# hil-slurm builds against libslurm-dev and installs on slurm-wlm's plugins.
+for pkg in libslurm-dev slurm-wlm-basic-plugins; do
+	dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' ||
+		missing="$missing $pkg"
+done
+[ -z "$missing" ] || bail "missing packages:$missing (tests/deps.sh test installs them)"
+getent passwd "$SLURM_USER" >/dev/null || bail "no user '$SLURM_USER' (slurm-wlm-basic-plugins makes it)"
 [ -n "$builddir" ] && [ -d "$builddir" ] || bail "HIL_BUILDDIR is not set (run from make check)"
 
 # Another hil installation is not ours to replace, except on a CI machine,
 # which is thrown away (a run that was killed may have left one).
-if dpkg-query -W -f '${Status}' hil hil-dev 2>/dev/null | grep -q ' installed'; then
-	[ "${CI:-}" = true ] || bail "hil is installed on this machine; purge it first (dpkg --purge hil-dev hil)"
-	dpkg --purge hil-dev hil >/dev/null 2>&1 || bail "could not purge the installed hil"
+if dpkg-query -W -f '${Status}\n' hil hil-dev hil-slurm 2>/dev/null | grep -q ' installed'; then
+	[ "${CI:-}" = true ] || bail "hil is installed on this machine; purge it first (dpkg --purge hil-slurm hil-dev hil)"
+	dpkg --purge hil-slurm hil-dev hil >/dev/null 2>&1 || bail "could not purge the installed hil"
 fi
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/hil-pkg.XXXXXX") || bail "mktemp failed"
@@ -93,6 +117,10 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 version=$(sed -n 's/^AC_INIT(\[hil\], *\[\([^]]*\)\].*/\1/p' "$top/configure.ac")
+# The SLURM release series hil-slurm is built for, and the next one.
+series=$(sh "$top/packaging/slurm-series.sh") || bail "packaging/slurm-series.sh failed"
+SLURM_SERIES=${series% *}
+SLURM_NEXT=${series#* }
 
 # The plugins the build makes, as KIND/NAME: the packages must ship each.
 plugins=
@@ -130,16 +158,37 @@ deb_build() {
 	ok $? "build-deb.sh builds the packages"
 	DEB_HIL=$(ls "$W"/deb/hil_*.deb 2>/dev/null | head -n1)
 	DEB_DEV=$(ls "$W"/deb/hil-dev_*.deb 2>/dev/null | head -n1)
-	if [ -z "$DEB_HIL" ] || [ -z "$DEB_DEV" ]; then
-		ok 1 "build-deb.sh made hil and hil-dev"
+	DEB_SLURM=$(ls "$W"/deb/hil-slurm_*.deb 2>/dev/null | head -n1)
+	if [ -z "$DEB_HIL" ] || [ -z "$DEB_DEV" ] || [ -z "$DEB_SLURM" ]; then
+		ok 1 "build-deb.sh made hil, hil-dev and hil-slurm"
 		diag_tail "$W/deb.log" 40
 		return 1
 	fi
-	[ "$(dpkg-deb -f "$DEB_HIL" Version)" = "$version" ]
+	[ "$(dpkg-deb -f "$DEB_HIL" Version)" = "$version" ] &&
+		[ "$(dpkg-deb -f "$DEB_SLURM" Version)" = "$version" ]
 	ok $? "the package version is configure's ($version)"
 	# Private from the moment dpkg unpacks it, before postinst runs.
 	dpkg-deb -c "$DEB_HIL" | grep -E '^-rw-r----- [^ ]+ +[0-9]+ [^ ]+ [^ ]+ \./etc/hil/hild\.conf$' >/dev/null
 	ok $? "the package ships hild.conf mode 0640"
+	dpkg-deb -c "$DEB_SLURM" | grep -E '^-rw------- [^ ]+ +[0-9]+ [^ ]+ [^ ]+ \./etc/hil/hil-slurm\.conf$' >/dev/null
+	ok $? "hil-slurm ships hil-slurm.conf mode 0600"
+
+	# hil and hil-dev stay installable without SLURM.
+	local f rel
+	for f in "$DEB_HIL" "$DEB_DEV"; do
+		for rel in Pre-Depends Depends Recommends; do
+			dpkg-deb -f "$f" "$rel"
+		done
+	done >"$W/hil.rels"
+	! grep -qi slurm "$W/hil.rels"
+	ok $? "hil and hil-dev need nothing of SLURM"
+	# SLURM loads plugins built for its release series only.
+	dpkg-deb -f "$DEB_SLURM" Depends | tr ',' '\n' | sed 's/^ *//' >"$W/hil-slurm.deps"
+	files_present "$W/hil-slurm.deps" \
+		"slurm-wlm-basic-plugins (>= $SLURM_SERIES)" \
+		"slurm-wlm-basic-plugins (<< $SLURM_NEXT)" &&
+		grep -q '^libslurm[0-9]' "$W/hil-slurm.deps"
+	ok $? "hil-slurm depends on SLURM $SLURM_SERIES (plugins) and on libslurm"
 	return 0
 }
 
@@ -379,15 +428,231 @@ deb_vendor() {
 	vendor_so=
 }
 
+# --- hil-slurm -----------------------------------------------------------------
+
+# as_slurm COMMAND...: as SlurmUser, as the unit and slurmctld run it.
+as_slurm() { setpriv --reuid="$SLURM_USER" --regid="$SLURM_USER" --init-groups "$@"; }
+
+# running_exe PATH: print the pids of processes running the program PATH.
+running_exe() {
+	local f exe found=1
+	for f in /proc/[0-9]*; do
+		exe=$(readlink "$f/exe" 2>/dev/null) || continue
+		case $exe in "$1" | "$1 (deleted)")
+			echo "${f#/proc/}"
+			found=0
+			;;
+		esac
+	done
+	return $found
+}
+
+# Next to the installed hil, as a site adds the SLURM integration.
+slurm_install() {
+	local rc
+	dpkg -i "$DEB_SLURM" >"$W/slurm-install.log" 2>&1
+	rc=$?
+	ok $rc "dpkg -i hil-slurm next to hil"
+	[ $rc = 0 ] || { diag_tail "$W/slurm-install.log"; return 1; }
+	grep -q 'systemctl enable --now hil-slurm' "$W/slurm-install.log"
+	ok $? "the first install says how to start the loan manager"
+	return 0
+}
+
+slurm_files() {
+	local multiarch sdir list=$W/hil-slurm.list st owner
+	multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	sdir=/usr/lib/$multiarch/slurm-wlm
+	dpkg -L hil-slurm >"$list"
+	files_present "$list" "$HS" "$HS_HOOK" "$HS_CONF" "$HS_UNIT" \
+		"$sdir/hil.so" "$sdir/job_submit_hil.so" "$HS_PLUGSTACK" \
+		/usr/share/man/man5/hil-slurm.conf.5.gz \
+		/usr/share/man/man8/hil-slurm.8.gz \
+		/usr/share/man/man8/hil-slurmctld-hook.8.gz \
+		/usr/share/man/man8/hil-spank.8.gz
+	ok $? "dpkg -L hil-slurm: hil-slurm, the hook, both plugins, the unit, the conffile, the plugstack.conf line, the man pages"
+	[ -x "$HS" ] && [ -x "$HS_HOOK" ] && [ -f "$sdir/hil.so" ] &&
+		[ -f "$sdir/job_submit_hil.so" ]
+	ok $? "the programs and plugins are on disk"
+	# The plugins are in SLURM's own plugin directory.
+	owner=$(dpkg-query -S "$sdir" 2>/dev/null)
+	case ", ${owner%%: *}, " in
+	*", slurm-wlm-basic-plugins, "*) true ;;
+	*) false ;;
+	esac
+	ok $? "the plugins are in SLURM's plugin directory $sdir (${owner:-owned by no package})"
+	! grep -q '\.la$' "$list" && ! grep -q '^/usr/lib/[^/]*/hil/slurm' "$list"
+	ok $? "no libtool archives, nothing in the unused hil/slurm directory"
+	grep -qx "required $sdir/hil.so" "$HS_PLUGSTACK"
+	ok $? "the plugstack.conf example names the installed hil.so"
+	dpkg-query -W -f '${Conffiles}\n' hil-slurm | grep -q "^ $HS_CONF "
+	ok $? "$HS_CONF is a conffile"
+	st=$(stat -c '%a %U %G' "$HS_CONF")
+	[ "$st" = "600 $SLURM_USER $SLURM_USER" ]
+	ok $? "$HS_CONF is mode 600, $SLURM_USER:$SLURM_USER (got: $st)"
+	# Beside hil: the two share directories (/etc/hil), no file.
+	dpkg -L hil | sort >"$W/hil.sorted"
+	sort "$list" | comm -12 - "$W/hil.sorted" | while IFS= read -r f; do
+		[ -d "$f" ] || echo "# in both: $f"
+	done >"$W/shared"
+	[ ! -s "$W/shared" ]
+	ok $? "hil-slurm and hil share no file"
+	diag "$W/shared"
+}
+
+slurm_unit() {
+	local rc=0 line cmd st
+	while IFS= read -r line; do
+		cmd=${line#*=}
+		cmd=${cmd#[-@:+!]}
+		set -- $cmd
+		[ -x "$1" ] || { echo "# not executable: $1"; rc=1; }
+	done < <(grep -E '^Exec(Start|StartPre)=' "$HS_UNIT")
+	grep -qx "ExecStart=$HS" "$HS_UNIT" && grep -qx "User=$SLURM_USER" "$HS_UNIT" || rc=1
+	ok $rc "the unit runs the installed hil-slurm as $SLURM_USER"
+	SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$HS_UNIT" >"$W/hs-verify.log" 2>&1
+	rc=$?
+	ok $rc "systemd-analyze verify hil-slurm.service"
+	[ $rc = 0 ] || diag_tail "$W/hs-verify.log"
+	# Installed, not enabled: it belongs on the slurmctld host alone.
+	st=$(systemctl is-enabled hil-slurm.service 2>/dev/null)
+	[ "$st" = disabled ] && ! ls /etc/systemd/system/*.wants/hil-slurm.service >/dev/null 2>&1
+	ok $? "hil-slurm.service is not enabled (is-enabled: ${st:-none})"
+	! running_exe "$HS" >/dev/null
+	ok $? "the install started no $HS"
+}
+
+# The installed loan manager, as SlurmUser: its usage, and the installed
+# configuration, also once it holds a password (which its owner and mode
+# must allow).
+slurm_run() {
+	local rc
+	"$HS" -h >"$W/hs-h.out" 2>&1
+	rc=$?
+	grep -q '^usage: hil-slurm' "$W/hs-h.out"
+	ok $(( rc | $? )) "$HS -h prints its usage, exit 0 (exit $rc)"
+	as_slurm "$HS" -t >"$W/hs-t.log" 2>&1
+	rc=$?
+	ok $rc "hil-slurm -t passes on $HS_CONF as $SLURM_USER (the unit's ExecStartPre)"
+	[ $rc = 0 ] || diag_tail "$W/hs-t.log"
+	# The site sets hild's password: the file's owner and mode must suit
+	# its readers, which refuse a password others may read.
+	printf 'password = pkg-hs-pw-%s\n' "$$" >>"$HS_CONF"
+	as_slurm "$HS" -t >"$W/hs-t2.log" 2>&1
+	rc=$?
+	ok $rc "with a password in it, $HS_CONF still passes hil-slurm -t as $SLURM_USER"
+	[ $rc = 0 ] || diag_tail "$W/hs-t2.log"
+	# The hook lets a job without HIL options through, and refuses to
+	# work outside slurmctld's prolog and epilog.
+	env -i "$HS_HOOK" >"$W/hook.log" 2>&1
+	rc=$?
+	ok $rc "the installed hil-slurmctld-hook passes a job without HIL options"
+	env -i SPANK_HIL_PROJECT=pkgtest "$HS_HOOK" >>"$W/hook.log" 2>&1
+	rc=$?
+	[ $rc = 1 ]
+	ok $? "outside slurmctld, a HIL job makes it fail (exit $rc)"
+}
+
+# SLURM's programs load the installed plugins from where the package put
+# them: sbatch the SPANK plugin through the plugstack.conf example,
+# slurmctld (as SlurmUser, with its default PluginDir) job_submit/hil.
+slurm_load() {
+	local sl=$W/slurm port rc deadline
+	install -d -m 0755 "$sl"
+	install -d -m 0700 -o "$SLURM_USER" -g "$SLURM_USER" "$sl/state"
+	port=$(free_port) || bail "no free port"
+	cat >"$sl/slurm.conf" <<CONF
+ClusterName=hilpkg
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=$port
+SlurmUser=$SLURM_USER
+StateSaveLocation=$sl/state
+SlurmctldPidFile=$sl/state/slurmctld.pid
+SlurmctldLogFile=$sl/state/slurmctld.log
+SlurmctldDebug=info
+MailProg=/bin/true
+MpiDefault=none
+ProctrackType=proctrack/linuxproc
+PlugStackConfig=$HS_PLUGSTACK
+JobSubmitPlugins=hil
+NodeName=n1 NodeAddr=127.0.0.1 CPUs=1 State=UNKNOWN
+PartitionName=batch Nodes=n1 Default=YES
+CONF
+	SLURM_CONF=$sl/slurm.conf sbatch --help >"$W/sbatch-help.out" 2>&1
+	grep -q -e '--hil-project=' "$W/sbatch-help.out" &&
+		grep -q -e '--hil-release=' "$W/sbatch-help.out"
+	ok $? "sbatch loads the installed hil.so (plugstack.conf example): --hil-project, --hil-release"
+
+	# job_submit/hil reads the default $HS_CONF (it logs "loaded" only
+	# when it could).
+	env -u HIL_SLURM_CONF SLURM_CONF="$sl/slurm.conf" slurmctld -D -i \
+		>"$sl/slurmctld.out" 2>&1 &
+	CTLD_PID=$!
+	deadline=$((SECONDS + CTLD_TIMEOUT))
+	rc=1
+	while [ $SECONDS -lt $deadline ] && kill -0 "$CTLD_PID" 2>/dev/null; do
+		grep -q 'job_submit/hil: loaded' "$sl/state/slurmctld.log" 2>/dev/null && { rc=0; break; }
+		sleep 0.2
+	done
+	ok $rc "slurmctld (as $SLURM_USER, default PluginDir) loads the installed job_submit/hil, which reads $HS_CONF"
+	[ $rc = 0 ] || { diag_tail "$sl/state/slurmctld.log"; diag_tail "$sl/slurmctld.out"; }
+	if [ "$(cat "/proc/$CTLD_PID/comm" 2>/dev/null)" = slurmctld ]; then
+		kill -TERM "$CTLD_PID"
+		deadline=$((SECONDS + STOP_TIMEOUT))
+		while [ $SECONDS -lt $deadline ] && kill -0 "$CTLD_PID" 2>/dev/null; do
+			sleep 0.2
+		done
+		kill -KILL "$CTLD_PID" 2>/dev/null
+	fi
+	wait "$CTLD_PID" 2>/dev/null
+	CTLD_PID=
+}
+
+# An upgrade keeps the site's configuration, its owner and its mode.
+slurm_reinstall() {
+	local rc st
+	dpkg -i "$DEB_SLURM" >"$W/slurm-reinstall.log" 2>&1
+	rc=$?
+	ok $rc "dpkg -i hil-slurm over itself"
+	[ $rc = 0 ] || { diag_tail "$W/slurm-reinstall.log"; return 1; }
+	st=$(stat -c '%a %U %G' "$HS_CONF")
+	grep -qx "password = pkg-hs-pw-$$" "$HS_CONF" &&
+		[ "$st" = "600 $SLURM_USER $SLURM_USER" ]
+	ok $? "$HS_CONF keeps the password, mode 600 $SLURM_USER:$SLURM_USER (got: $st)"
+}
+
+# Purging hil-slurm leaves hil and SLURM as they were.
+slurm_purge() {
+	local rc left= f sdir
+	sdir=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/slurm-wlm
+	dpkg --purge hil-slurm >"$W/slurm-purge.log" 2>&1
+	rc=$?
+	ok $rc "dpkg --purge hil-slurm"
+	[ $rc = 0 ] || diag_tail "$W/slurm-purge.log"
+	for f in "$HS" "$HS_HOOK" "$HS_CONF" "$HS_UNIT" "$sdir/hil.so" \
+		"$sdir/job_submit_hil.so" /usr/share/doc/hil-slurm /usr/libexec/hil \
+		/usr/share/man/man8/hil-slurm.8.gz /run/hil-slurm \
+		/etc/systemd/system/multi-user.target.wants/hil-slurm.service; do
+		[ -e "$f" ] && left="$left $f"
+	done
+	left="$left$(running_exe "$HS" | tr '\n' ' ')"
+	[ -z "${left// /}" ]
+	ok $? "purging hil-slurm leaves nothing of it on disk or running${left:+ (left:$left)}"
+	dpkg-query -W -f '${Status}\n' hil slurm-wlm-basic-plugins 2>/dev/null |
+		grep -c ' installed$' | grep -qx 2 && [ -d "$sdir" ] && [ -f "$CONF" ] &&
+		as_hil "$HILD" -t -f "$CONF" >/dev/null 2>&1
+	ok $? "hil and SLURM's plugins stay installed, hild -t still passes"
+}
+
 deb_purge() {
 	local rc left= f pid exe
-	dpkg --purge hil-dev hil >"$W/purge.log" 2>&1
+	dpkg --purge hil-slurm hil-dev hil >"$W/purge.log" 2>&1
 	rc=$?
 	ok $rc "dpkg --purge hil-dev hil"
 	[ $rc = 0 ] || diag_tail "$W/purge.log"
 	installed=
-	! dpkg-query -W -f '${Status}\n' hil hil-dev 2>/dev/null | grep -q ' installed'
-	ok $? "neither package is installed"
+	! dpkg-query -W -f '${Status}\n' hil hil-dev hil-slurm 2>/dev/null | grep -q ' installed'
+	ok $? "no hil package is installed"
 	for f in "$HILD" "$HIL" "$UNIT" "$CONF" /etc/hil "$STATEDIR" "$PLUGINDIR" \
 		/usr/include/hil; do
 		[ -e "$f" ] && left="$left $f"
@@ -412,6 +677,14 @@ if deb_build && deb_install; then
 	deb_run
 	deb_reinstall
 	deb_vendor
+	if slurm_install; then
+		slurm_files
+		slurm_unit
+		slurm_run
+		slurm_load
+		slurm_reinstall
+		slurm_purge
+	fi
 	deb_purge
 fi
 
@@ -424,8 +697,9 @@ rpm_check() {
 	ok $rc "build-rpm.sh builds the packages"
 	rpm_hil=$(ls "$W"/rpm/hil-"$version"-*.rpm 2>/dev/null | grep -v -e -devel- -e -debug | head -n1)
 	rpm_dev=$(ls "$W"/rpm/hil-devel-"$version"-*.rpm 2>/dev/null | head -n1)
-	if [ -z "$rpm_hil" ] || [ -z "$rpm_dev" ]; then
-		ok 1 "build-rpm.sh made hil and hil-devel $version"
+	RPM_SLURM=$(ls "$W"/rpm/hil-slurm-"$version"-*.rpm 2>/dev/null | head -n1)
+	if [ -z "$rpm_hil" ] || [ -z "$rpm_dev" ] || [ -z "$RPM_SLURM" ]; then
+		ok 1 "build-rpm.sh made hil, hil-devel and hil-slurm $version"
 		diag_tail "$W/rpm.log" 40
 		return 1
 	fi
@@ -465,7 +739,53 @@ rpm_check() {
 	ok $? "rpm: hild.conf names $libdir/hil/plugins"
 }
 
+# The hil-slurm subpackage: its files in SLURM's plugin directory
+# (LIBDIR/slurm), the configuration 0600 slurm:slurm, the SLURM release
+# series it requires; hil itself requires nothing of SLURM.
+rpm_slurm() {
+	local libdir sdir list=$W/rpm-slurm.list
+	[ -n "${RPM_SLURM:-}" ] || return 1
+	libdir=$(rpm --eval '%{_libdir}')
+	sdir=$libdir/slurm
+	rpm -qlp "$RPM_SLURM" >"$list" 2>/dev/null
+	files_present "$list" "$HS" "$HS_HOOK" "$HS_CONF" \
+		/usr/lib/systemd/system/hil-slurm.service \
+		"$sdir/hil.so" "$sdir/job_submit_hil.so" &&
+		grep -qE '^/usr/share/doc/hil-slurm(-[0-9.]+)?/plugstack\.conf$' "$list" &&
+		grep -qE '^/usr/share/man/man5/hil-slurm\.conf\.5(\.gz)?$' "$list" &&
+		grep -qE '^/usr/share/man/man8/hil-slurm\.8(\.gz)?$' "$list" &&
+		grep -qE '^/usr/share/man/man8/hil-slurmctld-hook\.8(\.gz)?$' "$list" &&
+		grep -qE '^/usr/share/man/man8/hil-spank\.8(\.gz)?$' "$list"
+	ok $? "rpm -qlp hil-slurm: hil-slurm, the hook, both plugins in $sdir, the unit, the configuration, plugstack.conf, the man pages"
+	! grep -q '\.la$' "$list" && ! grep -q "^$libdir/hil/slurm" "$list"
+	ok $? "rpm hil-slurm: no libtool archives, nothing in $libdir/hil/slurm"
+	rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILENAMES}\n]' \
+		"$RPM_SLURM" 2>/dev/null | grep -qxF -- "-rw------- slurm slurm $HS_CONF"
+	ok $? "rpm: $HS_CONF is 0600 slurm:slurm"
+	rpm -qp --configfiles "$RPM_SLURM" 2>/dev/null | grep -qxF "$HS_CONF"
+	ok $? "rpm: $HS_CONF is a configuration file"
+	rpm -qp --requires "$RPM_SLURM" 2>/dev/null >"$W/rpm-slurm.requires"
+	grep -qE "^slurm(\(.*\))? >= $SLURM_SERIES\$" "$W/rpm-slurm.requires" &&
+		grep -qE "^slurm(\(.*\))? < $SLURM_NEXT\$" "$W/rpm-slurm.requires" &&
+		grep -q '^libslurm\.so' "$W/rpm-slurm.requires"
+	ok $? "rpm hil-slurm requires SLURM $SLURM_SERIES and libslurm"
+	! rpm -qp --requires "$(ls "$W"/rpm/hil-"$version"-*.rpm | grep -v -e -devel- -e -slurm- -e -debug | head -n1)" 2>/dev/null |
+		grep -qi slurm
+	ok $? "rpm hil requires nothing of SLURM"
+	rpm -qp --scripts "$RPM_SLURM" >"$W/rpm-slurm.scripts" 2>/dev/null
+	# post, preun and postun: the presets decide about enabling, a removal
+	# stops it, an upgrade restarts it (written out outside an RPM
+	# distribution, systemd-update-helper calls in one).
+	[ "$(grep -c 'hil-slurm\.service' "$W/rpm-slurm.scripts")" -ge 3 ] &&
+		! grep -q '%systemd' "$W/rpm-slurm.scripts"
+	ok $? "rpm hil-slurm: the scriptlets tell systemd about hil-slurm.service"
+	(cd "$W" && rpm2archive - <"$RPM_SLURM" | tar -xzf - --wildcards './usr/share/doc/hil-slurm*/plugstack.conf') 2>/dev/null &&
+		grep -qxF "required $sdir/hil.so" "$W"/usr/share/doc/hil-slurm*/plugstack.conf
+	ok $? "rpm: plugstack.conf names $sdir/hil.so"
+}
+
 rpm_check
+rpm_slurm
 
 echo "1..$count"
 [ "$failed" = 0 ]
