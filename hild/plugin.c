@@ -5,7 +5,9 @@
  * its functions runs: where it lives and who may write there, that it
  * loads with every symbol resolved (hild exports none, so a driver that
  * reaches into hild fails here if it got past -no-undefined), and its
- * descriptor, read only as far as its own size fields allow.
+ * descriptor, read only as far as its own size fields allow.  hild then
+ * works on a copy of the descriptor and its ops table, in which whatever
+ * a plugin built for an older ABI minor lacks reads as zero (NULL).
  */
 #include "config.h"
 
@@ -38,7 +40,14 @@
 struct plugin_slot {
 	lt_dlhandle handle;
 	void *pin; /* the RTLD_NOW handle that resolved every symbol */
-	const struct hil_plugin *desc;
+	const struct hil_plugin *real; /* the plugin's own descriptor */
+	const struct hil_plugin *desc; /* &view: what hild reads */
+	struct hil_plugin view;
+	union {
+		struct hil_switch_ops switch_ops;
+		struct hil_obm_ops obm_ops;
+		struct hil_auth_ops auth_ops;
+	} ops; /* view's ops table */
 	enum hil_plugin_kind kind;
 	bool initialised;
 	char path[PATH_MAX];
@@ -54,12 +63,18 @@ static const char *(*plugin_option_fn)(const char *plugin, const char *key);
  * The size of each struct a plugin hands over, per ABI minor it was built
  * for.  A minor that appends fields adds a row with its new sizes; the
  * rows before it keep the sizes their minor had, so older plugins still
- * load and hild reads none of the fields they lack.
+ * load and hild reads none of the fields they lack (plugin_snapshot
+ * leaves them zero).
  */
+#define PLUGIN_SWITCH_OPS_1_0 offsetof(struct hil_switch_ops, session_commit)
+
 static const struct plugin_abi_sizes {
 	uint32_t plugin, switch_ops, obm_ops, auth_ops;
 } plugin_abi_sizes[HIL_PLUGIN_ABI_MINOR + 1] = {
-	[0] = {sizeof(struct hil_plugin), sizeof(struct hil_switch_ops),
+	[0] = {sizeof(struct hil_plugin), PLUGIN_SWITCH_OPS_1_0,
+	       sizeof(struct hil_obm_ops), sizeof(struct hil_auth_ops)},
+	/* 1.1: hil_switch_ops.session_commit */
+	[1] = {sizeof(struct hil_plugin), sizeof(struct hil_switch_ops),
 	       sizeof(struct hil_obm_ops), sizeof(struct hil_auth_ops)},
 };
 
@@ -375,6 +390,30 @@ static int plugin_check_desc(const struct hil_plugin *p, size_t sym_size,
 	return k->check(p, why);
 }
 
+/*
+ * Copy a checked descriptor and its ops table into the slot, as far as
+ * the plugin's ABI minor makes them; what that minor lacks stays zero.
+ * hild reads the copy from then on.
+ */
+static void plugin_snapshot(struct plugin_slot *slot)
+{
+	const struct plugin_abi_sizes *sizes =
+		&plugin_abi_sizes[slot->real->abi_minor];
+	const struct plugin_kind_info *k = plugin_kind(slot->real->kind);
+	const void *ops = plugin_ops(slot->real, k);
+	void *copy = &slot->ops;
+	uint32_t ops_size;
+
+	memcpy(&ops_size, (const char *)sizes + k->size_offset,
+	       sizeof(ops_size));
+	memset(&slot->view, 0, sizeof(slot->view));
+	memset(&slot->ops, 0, sizeof(slot->ops));
+	memcpy(&slot->view, slot->real, sizes->plugin);
+	memcpy(&slot->ops, ops, ops_size);
+	memcpy((char *)&slot->view + k->ops_offset, &copy, sizeof(copy));
+	slot->desc = &slot->view;
+}
+
 /* Files and directories: who may have written them. */
 
 static bool plugin_owner_ok(const struct stat *st)
@@ -531,7 +570,8 @@ static int plugin_open(const char *path, const char *name,
 		goto out;
 
 	*slot = (struct plugin_slot){
-		.handle = handle, .pin = pin, .desc = desc, .kind = kind};
+		.handle = handle, .pin = pin, .real = desc, .kind = kind};
+	plugin_snapshot(slot);
 	handle = NULL;
 	pin = NULL;
 	r = 0;
@@ -633,6 +673,24 @@ int plugin_load(const char *dir, const char *name, enum hil_plugin_kind kind)
 	return 0;
 }
 
+/* A plugin's init may fill in its ops table from its options (the mock
+ * switch does, for tests): read it again, and check it again. */
+static int plugin_resnapshot(struct plugin_slot *s)
+{
+	struct plugin_why why = {0};
+	int r;
+
+	plugin_snapshot(s);
+	r = plugin_kind(s->real->kind)->check(s->desc, &why);
+	if (r < 0) {
+		/* Initialised all the same: unloading calls its fini. */
+		s->initialised = true;
+		log_err("%s plugin '%s' broke its ops table in init: %s",
+			plugin_kind_name(s->kind), s->desc->name, why.text);
+	}
+	return r;
+}
+
 int plugin_init_all(void)
 {
 	for (size_t i = 0; i < plugin_count; i++) {
@@ -642,6 +700,8 @@ int plugin_init_all(void)
 		if (s->initialised)
 			continue;
 		r = s->desc->init ? s->desc->init(&plugin_host_table) : 0;
+		if (r == 0 && (r = plugin_resnapshot(s)) < 0)
+			return r;
 		if (r < 0) {
 			log_err("%s plugin '%s' failed to initialise: %s",
 				plugin_kind_name(s->kind), s->desc->name,

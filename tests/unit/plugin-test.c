@@ -248,7 +248,7 @@ static const struct bad_case {
 	const char *reason;
 } bad_cases[] = {
 	{"abi_major", -EPROTONOSUPPORT, "ABI major 2, hild speaks 1"},
-	{"abi_minor", -EPROTONOSUPPORT, "ABI 1.1 is newer than hild's 1.0"},
+	{"abi_minor", -EPROTONOSUPPORT, "ABI 1.2 is newer than hild's 1.1"},
 	{"no_entry", -ENOEXEC, "it does not export 'hil_plugin_entry'"},
 	{"short_plugin", -EPROTO, "struct hil_plugin is 32 bytes"},
 	{"short_ops", -EPROTO, "struct hil_switch_ops is 64 bytes"},

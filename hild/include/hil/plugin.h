@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define HIL_PLUGIN_ABI_MAJOR 1
-#define HIL_PLUGIN_ABI_MINOR 0
+#define HIL_PLUGIN_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define HIL_EXPORT	 __attribute__((visibility("default")))
@@ -157,6 +157,19 @@ struct hil_host {
  * Switch drivers.  Channels are "vlan/native" or "vlan/<id>".  A session
  * is used by one thread at a time; every call may block but honours the
  * call's deadline and returns -ETIMEDOUT past it.
+ *
+ * Without session_commit, set_port and revert_port change the switch
+ * before they return 0.  With it (ABI 1.1), they may only check their
+ * arguments and the port and queue the change, in order:
+ * session_commit then applies everything queued since the last commit at
+ * once, and only a 0 from session_commit says the switch has it.  Several
+ * changes of one port in one commit end as if applied in queue order.  A
+ * commit that fails (a negative errno, the reason in the call's error
+ * text) applied none of the queued changes, except that past its deadline
+ * (-ETIMEDOUT) the outcome is unknown, as for any call; either way the
+ * queue is empty afterwards.  A set_port or revert_port that fails queues
+ * nothing.  get_port reads what the switch has, not what is queued, and
+ * session_close drops what was queued and never committed.
  */
 struct hil_switch_ops {
 	uint32_t size; /* sizeof(struct hil_switch_ops) */
@@ -186,6 +199,11 @@ struct hil_switch_ops {
 	/* Close the session, saving the configuration first when save != 0.
 	 * Always releases the session, even when it returns an error. */
 	int (*session_close)(void *session, struct hil_call *call, int save);
+
+	/* ABI 1.1.  Apply what set_port and revert_port queued, atomically
+	 * (see above).  Optional (NULL): they apply each change at once.
+	 * hild reads it as NULL from a plugin built for ABI 1.0. */
+	int (*session_commit)(void *session, struct hil_call *call);
 };
 
 /* Out-of-band management drivers (power, boot device, serial console). */

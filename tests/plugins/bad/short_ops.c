@@ -1,4 +1,4 @@
-/* short_ops: its struct hil_switch_ops claims fewer bytes than ABI 1.0's. */
+/* short_ops: its struct hil_switch_ops claims fewer bytes than ABI 1.1's. */
 #include "bad.h"
 
 static const struct hil_switch_ops short_ops = {
