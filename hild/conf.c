@@ -74,6 +74,8 @@ static const struct conf_kw conf_kws[] = {
 	    "threads applying switch operations"),
 	KWN("switch_timeout", switch_timeout, "30", 1, 3600,
 	    "seconds a switch driver call may take"),
+	KW("verify_switches", CONF_BOOL, verify_switches, "yes", 0,
+	   "at start, read each switch's ports back and repair what differs"),
 	KWN("obm_workers", obm_workers, "8", 1, 256,
 	    "threads applying OBM operations (power, boot device)"),
 	KWN("obm_timeout", obm_timeout, "15", 1, 600,

@@ -28,6 +28,7 @@ struct conf {
 	char *vlans;		 /* VLAN pool, e.g. "100-200, 300" */
 	unsigned engine_workers; /* operation engine threads */
 	unsigned switch_timeout; /* seconds a driver call may take */
+	bool verify_switches;	 /* check switches against the database */
 	unsigned obm_workers;	 /* engine threads for OBM operations */
 	unsigned obm_timeout;	 /* seconds an OBM driver call may take */
 	char *release_power;	 /* "off" or "keep" (api/obm.c checks) */

@@ -255,6 +255,7 @@ static int main_serve(const struct conf *c, struct db *db, bool detach)
 		.call_timeout_ms = c->switch_timeout * 1000u,
 		.obm_workers = c->obm_workers,
 		.obm_timeout_ms = c->obm_timeout * 1000u,
+		.verify_switches = c->verify_switches,
 	};
 	struct http *h = NULL;
 	int r, sig;

@@ -7,10 +7,21 @@
  * longest among those nobody serves, takes it (in this process: its slot
  * in engine.held; across processes: the target's advisory lock), and
  * serves it.  A switch worker claims the switch's pending operations in
- * id order, applies them in one driver session, records each result in a
- * transaction of its own, claims again until none is left, then saves
- * and closes the session and lets the switch go.  It then looks again,
- * and sleeps only when it finds nothing it could take.
+ * id order, a batch of at most ENGINE_MAX_BATCH, applies them in one
+ * driver session, records each result in a transaction of its own, claims
+ * again until none is left, then saves and closes the session and lets
+ * the switch go.  It then looks again, and sleeps only when it finds
+ * nothing it could take.
+ *
+ * How a batch reaches the switch depends on the driver.  Without
+ * session_commit, set_port and revert_port change the switch, and each
+ * operation is recorded right after its call.  With session_commit (the
+ * ovs driver: one OVSDB transaction), they only queue: an operation
+ * whose call fails is recorded ERROR at once, the others are held until
+ * the batch's one session_commit, then all recorded DONE, or all ERROR
+ * with the commit's text.  Either way an operation is DONE only once the
+ * switch has it: a crash before the record leaves it pending, and
+ * applying it again is harmless (drivers are idempotent).
  *
  * Nothing is left behind: a worker that lets a switch go always looks at
  * the table again afterwards, so an operation queued while its switch was
@@ -139,22 +150,6 @@ struct engine_op {
 	const char *network_id; /* target network row; NULL: take off */
 	const char *vlan;	/* its network id, what the driver gets */
 	long long attempt;	/* claims so far, this one included */
-};
-
-/* The switch a worker serves, and its driver session. */
-struct engine_switch {
-	struct db_conn *c;
-	const char *id, *label; /* borrowed from the worker's rows */
-	const struct hil_switch_ops *ops;
-	json_t *settings;
-	void *session;
-	bool opened;
-	/* Why every further operation of this holding fails without a
-	 * driver call ("" while the switch works): a session that could not
-	 * be opened, or a call past its deadline (timed_out). */
-	char broken[CALL_MAX_ERROR];
-	bool timed_out;
-	unsigned done, failed, applied;
 };
 
 /* What each kind of operation does: apply changes the switch; record, in
@@ -347,6 +342,11 @@ static struct hil_call *engine_call(const struct engine_switch *s,
 	return call;
 }
 
+struct hil_call *engine_switch_call(const struct engine_switch *s)
+{
+	return engine_call(s, engine.opts.call_timeout_ms);
+}
+
 /* The text an operation records for driver result r. */
 static void engine_error_text(const struct hil_call *call, int r,
 			      const char *what, char *buf, size_t len)
@@ -490,9 +490,21 @@ engine_fail(struct engine_switch *s, const struct engine_op *op,
 	return engine_finish(s, op, NULL, error);
 }
 
+void engine_switch_failed(struct engine_switch *s, const struct hil_call *call,
+			  int r, const char *what, char *buf, size_t len)
+{
+	engine_error_text(call, r, what, buf, len);
+	if (r == -ETIMEDOUT) {
+		/* A hung switch: give up on this session and let the other
+		 * switches go first. */
+		s->timed_out = true;
+		snprintf(s->broken, sizeof(s->broken), "%s", buf);
+	}
+}
+
 /* Open the driver session on first use; on failure every operation of
  * this holding fails with the reason. */
-static int engine_session_open(struct engine_switch *s)
+int engine_session_open(struct engine_switch *s)
 {
 	struct hil_call *call;
 	int r;
@@ -544,9 +556,13 @@ static void engine_session_close(struct engine_switch *s)
 	call_free(call);
 }
 
-/* Apply one claimed operation and record its result.  Returns 0, or a
- * negative errno when the database failed. */
-static int engine_op_run(struct engine_switch *s, const struct engine_op *op)
+/*
+ * Apply one claimed operation and record its result, or, for a driver
+ * with session_commit, queue it and set *ret_held: engine_commit records
+ * it.  Returns 0, or a negative errno when the database failed.
+ */
+static int engine_op_run(struct engine_switch *s, const struct engine_op *op,
+			 bool *ret_held)
 {
 	const struct engine_kind *k = engine_kind_find(op->kind);
 	char error[CALL_MAX_ERROR];
@@ -581,18 +597,16 @@ static int engine_op_run(struct engine_switch *s, const struct engine_op *op)
 			   "applying it (claim %lld)",
 			   op->uuid, op->attempt);
 	r = k->apply(s, op, call);
-	if (r == 0) {
+	if (r == 0 && s->commit) {
+		/* Queued: the switch has it only after the commit. */
+		s->held++;
+		*ret_held = true;
+	} else if (r == 0) {
 		s->applied++;
 		r = engine_finish(s, op, k, NULL);
 	} else {
-		engine_error_text(call, r, "could not change the port", error,
-				  sizeof(error));
-		if (r == -ETIMEDOUT) {
-			/* A hung switch: give up on this session and let
-			 * the other switches go first. */
-			s->timed_out = true;
-			snprintf(s->broken, sizeof(s->broken), "%s", error);
-		}
+		engine_switch_failed(s, call, r, "could not change the port",
+				     error, sizeof(error));
 		r = engine_finish(s, op, NULL, error);
 	}
 	call_free(call);
@@ -612,6 +626,52 @@ static void engine_op_get(const struct db_res *res, int i, struct engine_op *op)
 	op->network_id = db_res_get(res, i, 8);
 	op->vlan = db_res_get(res, i, 9);
 	op->attempt = db_res_int(res, i, 10) + 1;
+}
+
+/*
+ * The batch's commit point, for a driver with session_commit: apply what
+ * its operations queued (held[i] set) in one call, then record each of
+ * them DONE, or ERROR with the commit's text.  A switch that broke during
+ * the batch (a call past its deadline) is not asked again: the held
+ * operations fail with its reason.  Returns 0, or a negative errno when
+ * the database failed (the operations not recorded yet stay pending and
+ * are applied again later).
+ */
+static int engine_commit(struct engine_switch *s, const struct db_res *res,
+			 const bool *held, int n)
+{
+	char error[CALL_MAX_ERROR] = "";
+	struct hil_call *call = NULL;
+	struct engine_op op;
+	int r = 0;
+
+	if (s->held == 0)
+		return 0;
+	if (s->broken[0]) {
+		snprintf(error, sizeof(error), "%s", s->broken);
+	} else if (!(call = engine_call(s, engine.opts.call_timeout_ms))) {
+		snprintf(error, sizeof(error), "out of memory");
+	} else {
+		r = s->commit(s->session, call);
+		if (r < 0)
+			engine_switch_failed(s, call, r,
+					     "could not apply the changes",
+					     error, sizeof(error));
+	}
+	call_free(call);
+	/* Each failed operation is logged as it is recorded. */
+	if (!error[0])
+		s->applied += s->held;
+	s->held = 0;
+	r = 0;
+	for (int i = 0; i < n && r == 0; i++) {
+		if (!held[i])
+			continue;
+		engine_op_get(res, i, &op);
+		r = engine_finish(s, &op, engine_kind_find(op.kind),
+				  error[0] ? error : NULL);
+	}
+	return r;
 }
 
 /*
@@ -658,6 +718,7 @@ static void engine_switch_setup(struct engine_switch *s, const char *type,
 				const char *settings)
 {
 	s->ops = engine_driver(type);
+	s->commit = s->ops ? s->ops->session_commit : NULL;
 	if (!s->ops) {
 		snprintf(s->broken, sizeof(s->broken),
 			 "switch driver '%.64s' is not loaded",
@@ -680,15 +741,24 @@ static int engine_serve(struct db_conn *c, const char *id)
 {
 	struct engine_switch s = {.c = c, .id = id};
 	struct db_res *sw = NULL, *ops = NULL;
+	bool held[ENGINE_MAX_BATCH], verify_due;
 	unsigned ran = 0;
 	struct engine_op op;
 	int n, r;
 
+	verify_due = engine_verify_due(id);
 	r = db_q(c, Q_ENGINE_SWITCH_GET, &sw, id);
 	if (r <= 0)
 		goto out; /* a pending operation keeps its switch */
 	s.label = db_res_get(sw, 0, 0);
 	engine_switch_setup(&s, db_res_get(sw, 0, 1), db_res_get(sw, 0, 2));
+	/* The first time this process serves the switch: repair what
+	 * differs from the database before applying anything new. */
+	if (verify_due) {
+		r = engine_verify(&s);
+		if (r < 0)
+			goto out;
+	}
 	r = 0;
 	while (ran < ENGINE_MAX_SESSION_OPS && engine_running()) {
 		n = engine_claim(c, id, &ops);
@@ -696,12 +766,19 @@ static int engine_serve(struct db_conn *c, const char *id)
 			r = n;
 			break;
 		}
+		/* A claimed batch is applied whole (ran only ends the
+		 * holding between batches): with session_commit, one batch
+		 * is one commit. */
+		memset(held, 0, sizeof(held));
 		for (int i = 0; i < n && engine_running(); i++, ran++) {
 			engine_op_get(ops, i, &op);
-			r = engine_op_run(&s, &op);
+			r = engine_op_run(&s, &op, &held[i]);
 			if (r < 0)
 				goto out;
 		}
+		r = engine_commit(&s, ops, held, n);
+		if (r < 0)
+			goto out;
 		/* A broken switch (hung, refusing) goes on claiming: every
 		 * operation pending now fails at once, so it holds this
 		 * worker for one deadline at most.  What is queued later
@@ -725,6 +802,35 @@ out:
 }
 
 /*
+ * Take a switch this process has yet to check (verify.c) and has no
+ * pending operation, its id in buf.  Returns 1 when taken (*ret_others
+ * set when more are left), 0 when none could be, or a negative errno.
+ */
+static int engine_take_unchecked(const struct engine_class *k, unsigned self,
+				 struct db_conn *c, char *buf, size_t len,
+				 bool *ret_others)
+{
+	int64_t ids[ENGINE_SCAN_EXTRA];
+	size_t n = engine_verify_pending(ids, ENGINE_SCAN_EXTRA);
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!engine_hold(k, self, ids[i]))
+			continue;
+		snprintf(buf, len, "%lld", (long long)ids[i]);
+		r = engine_target_lock(k, c, buf);
+		if (r > 0) {
+			*ret_others = *ret_others || i + 1 < n;
+			return 1;
+		}
+		engine_release(self);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
  * Look for a target of its class this worker can take and serve it.
  * Returns 1 when it served one, 0 when there was none to take, or a
  * negative errno.
@@ -734,8 +840,8 @@ static int engine_round(struct engine_class *k, unsigned self)
 	struct db_conn *c = db_conn(engine.db);
 	struct db_res *res = NULL;
 	const char *taken = NULL;
+	char limit[16], unchecked[24];
 	bool others = false;
-	char limit[16];
 	int n, r;
 
 	if (!c)
@@ -764,6 +870,14 @@ static int engine_round(struct engine_class *k, unsigned self)
 		engine_release(self);
 		if (r < 0)
 			goto out;
+	}
+	if (!taken && k == &engine.cls[ENGINE_SWITCHES]) {
+		r = engine_take_unchecked(k, self, c, unchecked,
+					  sizeof(unchecked), &others);
+		if (r < 0)
+			goto out;
+		if (r > 0)
+			taken = unchecked;
 	}
 	/* More targets wait than this worker takes: wake another. */
 	if (others) {
@@ -980,6 +1094,7 @@ static void engine_teardown(void)
 		pthread_cond_destroy(&engine.cls[i].wake);
 	pthread_cond_destroy(&engine.halt);
 	pthread_cond_destroy(&watch.cv);
+	engine_verify_stop();
 	pthread_mutex_lock(&engine.lock);
 	engine.db = NULL;
 	pthread_mutex_unlock(&engine.lock);
@@ -1049,6 +1164,10 @@ int engine_start(struct db *db, const struct engine_opts *opts)
 	watch.running = true;
 	watch.poll = db_supports(db, Q_ENGINE_LISTEN);
 	pthread_mutex_unlock(&watch.lock);
+	/* Without the list (a database failure, logged) switches are simply
+	 * not checked. */
+	if (opts->verify_switches && db_conn(db))
+		engine_verify_start(db_conn(db));
 	r = -pthread_create(&watch.thread, NULL, engine_watcher, NULL);
 	if (r < 0) {
 		pthread_mutex_lock(&watch.lock);
@@ -1071,11 +1190,12 @@ int engine_start(struct db *db, const struct engine_opts *opts)
 		engine.listening = true;
 	}
 	log_info("engine: %u switch worker%s (driver calls time out after %u "
-		 "ms), %u OBM worker%s (after %u ms)%s",
+		 "ms), %u OBM worker%s (after %u ms)%s%s",
 		 opts->workers, opts->workers == 1 ? "" : "s",
 		 opts->call_timeout_ms, opts->obm_workers,
 		 opts->obm_workers == 1 ? "" : "s", opts->obm_timeout_ms,
-		 engine.listening ? ", listening for other processes" : "");
+		 engine.listening ? ", listening for other processes" : "",
+		 opts->verify_switches ? "" : ", switches not checked");
 	return 0;
 
 fail:

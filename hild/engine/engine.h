@@ -40,6 +40,7 @@
 struct db;
 struct db_conn;
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define ENGINE_MAX_WORKERS 256 /* engine_opts.workers, .obm_workers */
@@ -49,6 +50,7 @@ struct engine_opts {
 	unsigned call_timeout_ms; /* deadline of one switch driver call */
 	unsigned obm_workers;	  /* OBM worker threads, 1..MAX_WORKERS */
 	unsigned obm_timeout_ms;  /* deadline of one OBM driver call */
+	bool verify_switches;	  /* check each switch once (verify.c) */
 };
 
 /* Start the workers (and, on PostgreSQL, the thread that listens for

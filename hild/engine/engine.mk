@@ -2,7 +2,7 @@
 # and benchmark.  Included from the top Makefile.am after
 # hild/Makefile.inc.
 hild_libhild_a_SOURCES += hild/engine/engine.c hild/engine/engine.h \
-	hild/engine/engine-int.h hild/engine/obm.c
+	hild/engine/engine-int.h hild/engine/obm.c hild/engine/verify.c
 EXTRA_DIST += hild/db/q_engine.def
 
 # The engine tests: a real hild with the mock switch driver, through the

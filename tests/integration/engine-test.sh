@@ -9,6 +9,10 @@
 #                once end in the right state, each change applied once,
 #                in order, per port; driver failures end in ERROR
 #   batching     N actions queued on a slow switch use one session
+#   commit       with a driver that has session_commit (the mock with
+#                commit = yes), a claimed batch is one commit, applied in
+#                queue order, and a commit that fails ends every action
+#                of its batch in ERROR with the switch unchanged
 #   parallel     one action on each of K slow switches: all K sessions
 #                open before the first change completes
 #   deadline     a switch slower than switch_timeout: its actions end in
@@ -16,6 +20,9 @@
 #                complete (and, with a single worker, right after one
 #                deadline, not one per action)
 #   lost port    an action whose NIC was unwired meanwhile ends in ERROR
+#   verify       ports changed behind hild's back while it was stopped
+#                are repaired when it starts again, matching ports are
+#                left alone, and verify_switches = no leaves them be
 #   crash        kill -9 with actions pending and in flight; after a
 #                restart all complete, and the switch equals the database
 #   two hilds    two processes on one PostgreSQL database, actions sent to
@@ -241,6 +248,147 @@ section_batch() {
 	hild_stop "$n"
 }
 
+# --- one commit per batch -------------------------------------------------
+# wait_open JOURNAL SWITCH COUNT: until the journal has more than COUNT
+# sessions opened on the switch (the engine claimed its first batch).
+wait_open() {
+	for _ in $(seq 300); do
+		[ "$(journal_count "$1" "^open $2 ")" -gt "$3" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+section_commit() {
+	local n=commit j=$W/commit.journal state=$W/commit.state ids=() rc st
+	local busy opens id
+	start "$n" "sqlite://$W/$n.db" "plugin.mock.commit = yes" \
+		"plugin.mock.delay_ms = 1000" "plugin.mock.fail_commit = gi1/0/9" \
+		"plugin.mock.state_file = $state" || return
+	topo_networks netA=101 netB=102 && topo_switches 1 9
+	tap_ok $? "$n: a switch with 9 wired NICs whose driver commits batches"
+
+	# One action holds the switch; six more (the API takes one pending
+	# action per NIC: six ports) queue meanwhile and are claimed together.
+	opens=$(journal_count "$j" '^open s1 ')
+	busy=$(connect s1n7 netA) && wait_open "$j" s1 "$opens" &&
+		ids=("$(connect s1n1 netA)" "$(connect s1n2 netB vlan/102)"
+			"$(connect s1n3 netA)" "$(revert s1 gi1/0/4)"
+			"$(connect s1n5 netA)" "$(connect s1n6 netB vlan/102)")
+	tap_ok $? "$n: one action in flight, six more queued behind it"
+	rc=0
+	for id in "$busy" "${ids[@]}"; do
+		st=$(action_wait "$id" 60)
+		[ "$st" = DONE ] || {
+			rc=1
+			echo "# $id: $st"
+		}
+	done
+	tap_ok $rc "$n: all seven end DONE"
+	check "$n: two commits, of 1 and 6 changes" "commit s1 1
+commit s1 6" "$(grep '^commit ' "$j")"
+	check "$n: the six changes are applied in queue order" \
+		"set s1 gi1/0/1 vlan/native 101
+set s1 gi1/0/2 vlan/102 102
+set s1 gi1/0/3 vlan/native 101
+revert s1 gi1/0/4
+set s1 gi1/0/5 vlan/native 101
+set s1 gi1/0/6 vlan/102 102" \
+		"$(grep -E '^(set|revert) ' "$j" | grep -v gi1/0/7)"
+	readback_vs_db "$n" "$state" s1 gi1/0/1 gi1/0/2 gi1/0/3 gi1/0/4 \
+		gi1/0/5 gi1/0/6 gi1/0/7
+
+	# A batch whose commit fails: every action in it ends in ERROR with
+	# the commit's text, and neither the switch nor the database moves.
+	opens=$(journal_count "$j" '^open s1 ')
+	ids=()
+	busy=$(connect s1n8 netA) && wait_open "$j" s1 "$opens" &&
+		ids=("$(connect s1n9 netA)" "$(connect s1n2 netA)"
+			"$(detach s1n5 netA)")
+	tap_ok $? "$n: one action in flight, three more queued, one of them on the port whose commit fails"
+	check "$n: the action in flight is DONE" DONE "$(action_wait "$busy" 60)"
+	rc=0
+	for id in "${ids[@]}"; do
+		st=$(action_wait "$id" 60)
+		[[ $st == "ERROR"$'\t'"commit with port 'gi1/0/9' failed (injected failure)" ]] || {
+			rc=1
+			echo "# $id: $st"
+		}
+	done
+	tap_ok $rc "$n: all three actions of the failed batch end in ERROR with the commit's text"
+	check "$n: ... and the database kept what the ports had" \
+		"gi1/0/2: vlan/102 netB; gi1/0/5: vlan/native netA; gi1/0/9: " \
+		"$(for p in 2 5 9; do printf 'gi1/0/%s: %s; ' $p "$(port_networks s1 gi1/0/$p | tr '\n' ' ' | sed 's/ $//')"; done | sed 's/; $//')"
+	readback_vs_db "$n: after the failed commit" "$state" s1 gi1/0/2 \
+		gi1/0/5 gi1/0/8 gi1/0/9
+	check "$n: the failed commit wrote nothing to the switch" 3 \
+		"$(journal_count "$j" '^commit ')"
+	hild_stop "$n"
+}
+
+# --- the switch check at start --------------------------------------------
+# state_set STATE LINE...: the mock's state file, rewritten by hand.
+wait_log() { # PATTERN COUNT
+	for _ in $(seq 200); do
+		[ "$(grep -cE "$1" "$HILD_LOG")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+section_verify() {
+	local n=verify j=$W/verify.journal state=$W/verify.state db rc id
+	local ports=(gi1/0/1 gi1/0/2 gi1/0/3 gi1/0/4)
+	db="sqlite://$W/$n.db"
+	start "$n" "$db" "plugin.mock.state_file = $state" || return
+	topo_networks netA=101 netB=102 && topo_switches 1 4
+	tap_ok $? "$n: a switch with 4 wired NICs"
+	rc=0
+	for step in "s1n1 netA" "s1n2 netB vlan/102" "s1n2 netA" "s1n3 netA"; do
+		# shellcheck disable=SC2086 # the step is words on purpose
+		id=$(connect $step) && [ "$(action_wait "$id" 60)" = DONE ] || rc=1
+	done
+	tap_ok $rc "$n: n1 on netA, n2 on netB (vlan/102) and netA, n3 on netA"
+	hild_stop "$n"
+
+	# Behind hild's back: n1's port on a wrong VLAN, a VLAN added to
+	# n4's (which has no network), n2 and n3 left as they are.
+	sed -i -e 's/^\(s1\tgi1\/0\/1\tvlan\/native\t\)101$/\1999/' "$state" &&
+		printf 's1\tgi1/0/4\tvlan/150\t150\n' >>"$state"
+	tap_ok $? "$n: while hild is stopped, gi1/0/1 moves to vlan 999 and gi1/0/4 gets vlan 150"
+
+	# verify_switches = no: nothing is checked, nothing repaired.
+	hild_config "$n" "$db" "$(engine_conf "$n" "plugin.mock.state_file = $state" "verify_switches = no")"
+	: >"$j"
+	hild_start "$n: verify_switches = no" || return
+	sleep 1
+	check "$n: with verify_switches = no, no port is changed" "" \
+		"$(grep -E '^(set|revert) ' "$j")"
+	hild_stop "$n"
+
+	hild_config "$n" "$db" "$(engine_conf "$n" "plugin.mock.state_file = $state")"
+	: >"$j"
+	hild_start "$n: restart" || return
+	wait_log "port 'gi1/0/[0-9]+' differs: .*; repaired" 2
+	tap_ok $? "$n: the two changed ports are repaired soon after the start, with nothing queued"
+	grep -E "; repaired" "$HILD_LOG" | sed 's/^/  /' | tap_diag
+	grep -qF "switch 's1': port 'gi1/0/1' differs: it carries 'vlan/native=999'; the database says 'vlan/native=101'; repaired" "$HILD_LOG" &&
+		grep -qF "switch 's1': port 'gi1/0/4' differs: it carries 'vlan/150=150'; the database says 'nothing'; repaired" "$HILD_LOG"
+	tap_ok $? "$n: a warning names the switch, the port, what it carried and what it wants"
+	check "$n: the journal shows exactly those repairs" \
+		"revert s1 gi1/0/1
+set s1 gi1/0/1 vlan/native 101
+revert s1 gi1/0/4" "$(grep -E '^(set|revert) ' "$j")"
+	readback_vs_db "$n" "$state" s1 "${ports[@]}"
+	check "$n: matching ports were not touched" "" \
+		"$(grep -E "port 'gi1/0/[23]'.*repaired" "$HILD_LOG")"
+	id=$(connect s1n4 netB vlan/102)
+	check "$n: the switch serves actions afterwards" DONE "$(action_wait "$id" 60)"
+	check "$n: and is checked once per process" 2 \
+		"$(grep -cE "; repaired" "$HILD_LOG")"
+	hild_stop "$n"
+}
+
 # --- parallelism across switches -----------------------------------------
 section_parallel() {
 	local n=parallel j=$W/parallel.journal K=4 ids=() rc t0 ms first
@@ -445,6 +593,8 @@ section_two() {
 
 section_order
 section_batch
+section_commit
+section_verify
 section_parallel
 section_deadline 2
 section_deadline 1

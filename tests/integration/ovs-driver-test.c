@@ -9,7 +9,9 @@
  * plugin to PLUGIN_DIR/ovs.so.  This program loads the plugin through
  * hild's plugin host, drives it with calls made the way hild's engine
  * makes them, and checks every change twice: through the driver's
- * get_port and through `ovs-vsctl get Port`.
+ * get_port and through `ovs-vsctl get Port`.  Most tests apply one change
+ * at a time (set_port or revert_port, then session_commit); the batch
+ * tests queue several and prove they reach OVSDB in one transaction.
  */
 #include "config.h"
 
@@ -132,6 +134,22 @@ static const char *port_read(void *s, struct hil_call *call, const char *port,
 	return st->text;
 }
 
+/* One change, applied: queue it, then commit. */
+static int set_now(void *s, struct hil_call *call, const char *port,
+		   const char *channel, const char *vlan)
+{
+	int r = ops->set_port(s, call, port, channel, vlan);
+
+	return r < 0 ? r : ops->session_commit(s, call);
+}
+
+static int revert_now(void *s, struct hil_call *call, const char *port)
+{
+	int r = ops->revert_port(s, call, port);
+
+	return r < 0 ? r : ops->session_commit(s, call);
+}
+
 static int error_has(struct hil_call *call, const char *needle)
 {
 	const char *e = call_error(call);
@@ -206,6 +224,8 @@ static void test_load(const char *dir)
 	}
 	ok(bridge && db == 1,
 	   "settings: ovs_bridge (required), ovsdb (optional), nothing else");
+	ok(ops->session_commit != NULL,
+	   "it applies a batch in one session_commit");
 }
 
 static void test_port_names(void)
@@ -312,7 +332,7 @@ static void test_channels(void)
 	is_str(port_read(s, call, "p1", &st), "",
 	       "a parked port carries nothing");
 
-	is_int(ops->set_port(s, call, "p1", "vlan/native", "100"), 0,
+	is_int(set_now(s, call, "p1", "vlan/native", "100"), 0,
 	       "set the native vlan of p1");
 	is_str(port_read(s, call, "p1", &st), "vlan/native=100;",
 	       "get_port reads it back");
@@ -320,9 +340,9 @@ static void test_channels(void)
 	       "native-untagged 100 [100] false",
 	       "ovs-vsctl: native-untagged, tag 100, trunks [100]");
 
-	is_int(ops->set_port(s, call, "p1", "vlan/200", "200"), 0,
+	is_int(set_now(s, call, "p1", "vlan/200", "200"), 0,
 	       "add tagged vlan 200");
-	is_int(ops->set_port(s, call, "p1", "vlan/300", "300"), 0,
+	is_int(set_now(s, call, "p1", "vlan/300", "300"), 0,
 	       "add tagged vlan 300");
 	is_str(port_read(s, call, "p1", &st),
 	       "vlan/native=100;vlan/200=200;vlan/300=300;",
@@ -330,53 +350,52 @@ static void test_channels(void)
 	is_str(port_columns("p1", cols, sizeof(cols)),
 	       "native-untagged 100 [100, 200, 300] false",
 	       "ovs-vsctl: trunks [100, 200, 300]");
-	is_int(ops->set_port(s, call, "p1", "vlan/200", "200"), 0,
+	is_int(set_now(s, call, "p1", "vlan/200", "200"), 0,
 	       "adding it again is fine (idempotent)");
 
-	is_int(ops->set_port(s, call, "p1", "vlan/native", "101"), 0,
+	is_int(set_now(s, call, "p1", "vlan/native", "101"), 0,
 	       "replace the native vlan");
 	is_str(port_columns("p1", cols, sizeof(cols)),
 	       "native-untagged 101 [101, 200, 300] false",
 	       "ovs-vsctl: the old native vlan is gone from trunks");
 
-	is_int(ops->set_port(s, call, "p1", "vlan/native", NULL), 0,
+	is_int(set_now(s, call, "p1", "vlan/native", NULL), 0,
 	       "remove the native vlan");
 	is_str(port_read(s, call, "p1", &st), "vlan/200=200;vlan/300=300;",
 	       "a trunk with no native vlan is left");
 	is_str(port_columns("p1", cols, sizeof(cols)),
 	       "trunk [] [200, 300] false",
 	       "ovs-vsctl: vlan_mode trunk, no tag");
-	is_int(ops->set_port(s, call, "p1", "vlan/native", NULL), 0,
+	is_int(set_now(s, call, "p1", "vlan/native", NULL), 0,
 	       "removing it again is fine (idempotent)");
 
-	is_int(ops->set_port(s, call, "p1", "vlan/200", NULL), 0,
+	is_int(set_now(s, call, "p1", "vlan/200", NULL), 0,
 	       "take tagged vlan 200 off");
-	is_int(ops->set_port(s, call, "p1", "vlan/300", NULL), 0,
+	is_int(set_now(s, call, "p1", "vlan/300", NULL), 0,
 	       "take tagged vlan 300 off");
 	is_str(port_read(s, call, "p1", &st), "",
 	       "a port with no vlan left carries nothing");
 	is_str(port_columns("p1", cols, sizeof(cols)), "access 4095 [] true",
 	       "ovs-vsctl: parked, access on 4095 and protected");
 
-	is_int(ops->set_port(s, call, "p2", "vlan/native", "100"), 0,
+	is_int(set_now(s, call, "p2", "vlan/native", "100"), 0,
 	       "p2: native 100");
-	is_int(ops->set_port(s, call, "p2", "vlan/42", "42"), 0,
-	       "p2: tagged 42");
-	is_int(ops->revert_port(s, call, "p2"), 0, "revert p2");
+	is_int(set_now(s, call, "p2", "vlan/42", "42"), 0, "p2: tagged 42");
+	is_int(revert_now(s, call, "p2"), 0, "revert p2");
 	is_str(port_read(s, call, "p2", &st), "", "a reverted port is empty");
 	is_str(port_columns("p2", cols, sizeof(cols)), "access 4095 [] true",
 	       "ovs-vsctl: reverted means parked");
-	is_int(ops->revert_port(s, call, "p2"), 0,
+	is_int(revert_now(s, call, "p2"), 0,
 	       "reverting again is fine (idempotent)");
 
-	is_int(ops->set_port(s, call, "p2", "vlan/500", "500"), 0,
+	is_int(set_now(s, call, "p2", "vlan/500", "500"), 0,
 	       "p2: tagged 500 alone");
 	is_str(port_columns("p2", cols, sizeof(cols)), "trunk [] [500] false",
 	       "ovs-vsctl: a trunk of 500 only, untagged frames dropped");
-	is_int(ops->set_port(s, call, "p2", "vlan/native", "500"), -EEXIST,
+	is_int(set_now(s, call, "p2", "vlan/native", "500"), -EEXIST,
 	       "a vlan cannot be native and tagged on one port");
 	ok(error_has(call, "both native and tagged"), "saying so");
-	is_int(ops->revert_port(s, call, "p2"), 0, "revert p2 again");
+	is_int(revert_now(s, call, "p2"), 0, "revert p2 again");
 
 	/* A port someone else configured. */
 	vsctl(out, sizeof(out),
@@ -386,7 +405,7 @@ static void test_channels(void)
 	is_str(port_read(s, call, "p3", &st), "(error)",
 	       "get_port refuses a port that trunks every vlan");
 	ok(error_has(call, "trunks every vlan"), "saying why");
-	is_int(ops->set_port(s, call, "p3", "vlan/7", "7"), 0,
+	is_int(set_now(s, call, "p3", "vlan/7", "7"), 0,
 	       "set_port rebuilds such a port from nothing");
 	is_str(port_columns("p3", cols, sizeof(cols)), "trunk [] [7] false",
 	       "ovs-vsctl: only vlan 7 is left");
@@ -401,7 +420,7 @@ static void test_channels(void)
 				    "tag=33", "trunks=[]", NULL});
 	is_str(port_read(s, call, "p3", &st), "vlan/native=33;",
 	       "an access port reads as its native vlan");
-	is_int(ops->revert_port(s, call, "p3"), 0, "revert p3");
+	is_int(revert_now(s, call, "p3"), 0, "revert p3");
 	is_str(port_columns("p3", cols, sizeof(cols)), "access 4095 [] true",
 	       "ovs-vsctl: p3 parked");
 
@@ -415,17 +434,17 @@ static void test_channels(void)
 		{"vlan/-1", "-1"},     {"vlan/native", " 10"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		is_int(ops->set_port(s, call, "p1", bad[i][0], bad[i][1]),
-		       -EINVAL, "channel '%s' vlan '%s' is refused", bad[i][0],
+		is_int(set_now(s, call, "p1", bad[i][0], bad[i][1]), -EINVAL,
+		       "channel '%s' vlan '%s' is refused", bad[i][0],
 		       bad[i][1]);
-	is_int(ops->set_port(s, call, "p1", "vlan/native", "4095"), -EINVAL,
+	is_int(set_now(s, call, "p1", "vlan/native", "4095"), -EINVAL,
 	       "the default parking vlan (4095) is never a network's");
 
-	is_int(ops->set_port(s, call, "nosuchport", "vlan/native", "100"),
-	       -ENOENT, "a missing port is -ENOENT");
+	is_int(set_now(s, call, "nosuchport", "vlan/native", "100"), -ENOENT,
+	       "a missing port is -ENOENT");
 	ok(error_has(call, "port 'nosuchport' not found"),
 	   "and the error names the port");
-	is_int(ops->set_port(s, call, "q1", "vlan/native", "100"), -ENOENT,
+	is_int(set_now(s, call, "q1", "vlan/native", "100"), -ENOENT,
 	       "a port of another bridge is -ENOENT");
 	ok(error_has(call, "port 'q1' is not on bridge 'sw0'"),
 	   "and the error says so");
@@ -433,10 +452,170 @@ static void test_channels(void)
 	       "ovs-vsctl: q1 untouched");
 	is_str(port_read(s, call, "q1", &st), "(error)",
 	       "get_port refuses it too");
-	is_int(ops->revert_port(s, call, "nosuchport"), -ENOENT,
+	is_int(revert_now(s, call, "nosuchport"), -ENOENT,
 	       "revert of a missing port is -ENOENT");
 
 	ops->session_close(s, call, 0);
+out:
+	call_free(call);
+	json_decref(settings);
+}
+
+/* Open_vSwitch's next_cfg: one more per transaction that changes ports. */
+static long long next_cfg(void)
+{
+	char out[64];
+
+	if (vsctl(out, sizeof(out),
+		  (const char *const[]){"get", "Open_vSwitch", ".", "next_cfg",
+					NULL}) != 0)
+		return -1;
+	return atoll(out);
+}
+
+/* Transactions ovsdb-server logged with the driver's comment. */
+static int hil_transactions(void)
+{
+	char db[PATH_MAX + 16], line[4096];
+	int n = 0;
+	FILE *f;
+
+	snprintf(db, sizeof(db), "ovsdb-tool -mm show-log %s/conf.db", ovs_dir);
+	f = popen(db, "r");
+	if (!f)
+		die("popen ovsdb-tool");
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "\"hil: ports"))
+			n++;
+	pclose(f);
+	return n;
+}
+
+/* Batches: several changes queued, one commit, one transaction. */
+static void test_batch(void)
+{
+	json_t *settings = sw_settings("sw0", unix_db);
+	struct hil_call *call = call_make(settings, 20000);
+	char cols[512], out[256];
+	struct port_state st;
+	long long cfg0;
+	int tx0;
+	void *s = NULL;
+
+	if (ops->session_open(host, call, &s) < 0) {
+		ok(0, "session for the batch tests: %s", call_error(call));
+		goto out;
+	}
+	cfg0 = next_cfg();
+	tx0 = hil_transactions();
+	/* Several changes of one port compose in order. */
+	is_int(ops->set_port(s, call, "p1", "vlan/native", "100"), 0,
+	       "batch: p1 native 100");
+	is_int(ops->set_port(s, call, "p1", "vlan/200", "200"), 0,
+	       "batch: p1 tagged 200");
+	is_int(ops->set_port(s, call, "p1", "vlan/native", "101"), 0,
+	       "batch: p1 native 101");
+	is_int(ops->set_port(s, call, "p1", "vlan/200", NULL), 0,
+	       "batch: p1 without 200");
+	is_int(ops->set_port(s, call, "p1", "vlan/300", "300"), 0,
+	       "batch: p1 tagged 300");
+	is_int(ops->set_port(s, call, "p2", "vlan/native", "100"), 0,
+	       "batch: p2 native 100");
+	is_int(ops->revert_port(s, call, "p2"), 0, "batch: p2 reverted");
+	is_int(ops->set_port(s, call, "p2", "vlan/42", "42"), 0,
+	       "batch: p2 tagged 42");
+	is_int(ops->set_port(s, call, "p3", "vlan/500", "500"), 0,
+	       "batch: p3 tagged 500");
+	is_int(ops->set_port(s, call, "p3", "vlan/native", "500"), -EEXIST,
+	       "batch: p3 native 500 after tagged 500 in the same batch is "
+	       "refused at once");
+	is_int(ops->set_port(s, call, "p4", "vlan/native", "7"), 0,
+	       "batch: p4 native 7");
+	is_int(ops->set_port(s, call, "nosuchport", "vlan/native", "7"),
+	       -ENOENT, "batch: a missing port is refused at once");
+	is_str(port_columns("p1", cols, sizeof(cols)), "access 4095 [] true",
+	       "before the commit, nothing reached the switch");
+	is_int(next_cfg(), cfg0, "and next_cfg did not move");
+	is_int(ops->session_commit(s, call), 0, "commit the batch");
+	is_int(next_cfg(), cfg0 + 1,
+	       "4 ports, 10 changes: next_cfg moved by exactly one");
+	is_int(hil_transactions(), tx0 + 1,
+	       "and ovsdb-server logged exactly one transaction of ours");
+	is_str(port_columns("p1", cols, sizeof(cols)),
+	       "native-untagged 101 [101, 300] false",
+	       "p1 ends as the changes in order leave it");
+	is_str(port_read(s, call, "p1", &st), "vlan/native=101;vlan/300=300;",
+	       "get_port agrees");
+	is_str(port_columns("p2", cols, sizeof(cols)), "trunk [] [42] false",
+	       "p2: set, reverted, then tagged 42");
+	is_str(port_columns("p3", cols, sizeof(cols)), "trunk [] [500] false",
+	       "p3: the refused change is not in it");
+	is_str(port_columns("p4", cols, sizeof(cols)),
+	       "native-untagged 7 [7] false", "p4 native 7");
+	is_int(ops->session_commit(s, call), 0, "an empty commit succeeds");
+	is_int(next_cfg(), cfg0 + 1, "and writes nothing");
+
+	/* A port someone changes between queue and commit: the commit
+	 * reads it again and applies the queued changes to what is there. */
+	is_int(ops->set_port(s, call, "p4", "vlan/native", "60"), 0,
+	       "race: p4 native 60 queued");
+	vsctl(out, sizeof(out),
+	      (const char *const[]){"set", "Port", "p4", "vlan_mode=trunk",
+				    "tag=[]", "trunks=[61]", "protected=false",
+				    NULL});
+	is_int(ops->session_commit(s, call), 0,
+	       "race: p4 changed by another writer, the commit still works");
+	is_str(port_columns("p4", cols, sizeof(cols)),
+	       "native-untagged 60 [60, 61] false",
+	       "race: the other writer's vlan 61 is kept, 60 added");
+
+	/* All or nothing: a port deleted under a batch fails the commit,
+	 * and the batch's other ports keep their old rows. */
+	is_int(ops->revert_port(s, call, "p1"), 0, "fail: p1 revert queued");
+	is_int(ops->set_port(s, call, "p2", "vlan/43", "43"), 0,
+	       "fail: p2 tagged 43 queued");
+	is_int(ops->revert_port(s, call, "p3"), 0, "fail: p3 revert queued");
+	vsctl(out, sizeof(out),
+	      (const char *const[]){"del-port", "sw0", "p3", NULL});
+	cfg0 = next_cfg(); /* ovs-vsctl moved it */
+	is_int(ops->session_commit(s, call), -ENOENT,
+	       "fail: p3 was deleted, the commit fails");
+	ok(error_has(call, "port 'p3'"), "fail: naming the port");
+	is_str(port_columns("p1", cols, sizeof(cols)),
+	       "native-untagged 101 [101, 300] false",
+	       "fail: p1 was not reverted");
+	is_str(port_columns("p2", cols, sizeof(cols)), "trunk [] [42] false",
+	       "fail: p2 did not get 43");
+	is_int(next_cfg(), cfg0, "fail: nothing was written");
+	is_int(ops->session_commit(s, call), 0,
+	       "fail: the failed commit emptied the queue");
+	is_int(next_cfg(), cfg0, "fail: so the next commit writes nothing");
+	is_int(vsctl(out, sizeof(out),
+		     (const char *const[]){"add-port", "sw0", "p3",
+					   "vlan_mode=access", "tag=4095",
+					   "protected=true", NULL}),
+	       0, "p3 is back on the bridge, parked");
+
+	/* Queued changes die with the session. */
+	is_int(ops->set_port(s, call, "p1", "vlan/native", "102"), 0,
+	       "a change queued and never committed");
+	ops->session_close(s, call, 1);
+	is_str(port_columns("p1", cols, sizeof(cols)),
+	       "native-untagged 101 [101, 300] false",
+	       "is dropped by session_close");
+
+	s = NULL;
+	if (ops->session_open(host, call, &s) == 0) {
+		for (int i = 1; i <= 4; i++) {
+			char port[8];
+
+			snprintf(port, sizeof(port), "p%d", i);
+			ops->revert_port(s, call, port);
+		}
+		is_int(ops->session_commit(s, call), 0,
+		       "revert p1..p4 in one commit");
+		ops->session_close(s, call, 0);
+	}
 out:
 	call_free(call);
 	json_decref(settings);
@@ -498,8 +677,8 @@ static void test_deadlines(void)
 		struct hil_call *late = call_make(good, -1);
 		char cols[256];
 
-		is_int(ops->set_port(s, late, "p4", "vlan/native", "9"),
-		       -ETIMEDOUT, "a call past its deadline is -ETIMEDOUT");
+		is_int(set_now(s, late, "p4", "vlan/native", "9"), -ETIMEDOUT,
+		       "a call past its deadline is -ETIMEDOUT");
 		is_str(port_columns("p4", cols, sizeof(cols)),
 		       "access 4095 [] true", "and changed nothing");
 		call_free(late);
@@ -538,11 +717,11 @@ static void test_connection(void)
 		waitpid(pid, &status, 0);
 		is_int(status, 0, "ovsdb-server drops every client connection");
 	}
-	is_int(ops->set_port(s, call, "p4", "vlan/native", "77"), 0,
+	is_int(set_now(s, call, "p4", "vlan/native", "77"), 0,
 	       "set_port after the server dropped us reconnects");
 	is_str(port_read(s, call, "p4", &st), "vlan/native=77;",
 	       "and the change is there");
-	is_int(ops->revert_port(s, call, "p4"), 0, "revert p4");
+	is_int(revert_now(s, call, "p4"), 0, "revert p4");
 	(void)out;
 	ops->session_close(s, call, 0);
 out:
@@ -765,7 +944,7 @@ static void *worker_run(void *arg)
 
 		snprintf(ch, sizeof(ch), "vlan/%d", v);
 		snprintf(vlan, sizeof(vlan), "%d", v);
-		if (ops->set_port(s, call, "p2", ch, vlan) < 0) {
+		if (set_now(s, call, "p2", ch, vlan) < 0) {
 			diag("worker %d: %s", w->index, call_error(call));
 			w->failures++;
 		}
@@ -807,7 +986,7 @@ static void test_concurrency(void)
 	if (ops->session_open(host, call, &s) == 0) {
 		is_str(port_read(s, call, "p2", &st), want,
 		       "and the port has every one of them");
-		is_int(ops->revert_port(s, call, "p2"), 0, "revert p2");
+		is_int(revert_now(s, call, "p2"), 0, "revert p2");
 		ops->session_close(s, call, 0);
 	} else {
 		ok(0, "session: %s", call_error(call));
@@ -833,7 +1012,7 @@ static void test_vswitchd(void)
 		ok(0, "session: %s", call_error(call));
 		goto out;
 	}
-	is_int(ops->set_port(s, call, "p4", "vlan/native", "12"), 0,
+	is_int(set_now(s, call, "p4", "vlan/native", "12"), 0,
 	       "set p4 native 12");
 	vsctl(cur, sizeof(cur),
 	      (const char *const[]){"get", "Open_vSwitch", ".", "cur_cfg",
@@ -858,7 +1037,7 @@ static void test_vswitchd(void)
 	call_free(call);
 	call = call_make(settings, 1500);
 	t0 = call_clock_ms();
-	r = ops->set_port(s, call, "p4", "vlan/native", "13");
+	r = set_now(s, call, "p4", "vlan/native", "13");
 	took = call_clock_ms() - t0;
 	is_int(r, -ETIMEDOUT,
 	       "without ovs-vswitchd a change is never applied: -ETIMEDOUT");
@@ -871,8 +1050,8 @@ out:
 }
 
 /* Options, with ovs-vswitchd stopped: parking_vlan moves the parking
- * VLAN, wait_vswitchd = no makes changes return once committed, batch
- * makes session_close wait for ovs-vswitchd instead. */
+ * VLAN, wait_vswitchd = no makes commits return once ovsdb-server has
+ * them, batch (what once waited at session_close) now means yes. */
 static void test_options(const char *dir)
 {
 	static const char *const bad[][2] = {
@@ -898,18 +1077,17 @@ static void test_options(const char *dir)
 		call_free(call);
 		goto out;
 	}
-	is_int(ops->set_port(s, call, "p1", "vlan/native", "3999"), -EINVAL,
+	is_int(set_now(s, call, "p1", "vlan/native", "3999"), -EINVAL,
 	       "the parking vlan is refused as a network's");
 	ok(error_has(call, "parking vlan"), "saying it is the parking vlan");
-	is_int(ops->revert_port(s, call, "p1"), 0,
+	is_int(revert_now(s, call, "p1"), 0,
 	       "with ovs-vswitchd stopped, revert returns once committed");
 	is_str(port_columns("p1", cols, sizeof(cols)), "access 3999 [] true",
 	       "ovs-vsctl: p1 parked on vlan 3999");
 	ops->session_close(s, call, 0);
 	call_free(call);
 
-	/* batch: changes return once committed; closing the session waits
-	 * for ovs-vswitchd, which is not running. */
+	/* batch: a synonym of yes; ovs-vswitchd is not running. */
 	is_int(reload(dir, NULL, "batch"), 0, "init takes wait_vswitchd batch");
 	if (!ops)
 		goto out;
@@ -921,13 +1099,18 @@ static void test_options(const char *dir)
 		goto out;
 	}
 	is_int(ops->set_port(s, call, "p4", "vlan/native", "21"), 0,
-	       "batch: set_port returns once committed");
-	is_str(port_columns("p4", cols, sizeof(cols)),
-	       "native-untagged 21 [21] false", "ovs-vsctl: p4 native 21");
-	is_int(ops->session_close(s, call, 1), -ETIMEDOUT,
-	       "batch: session_close waits for ovs-vswitchd, -ETIMEDOUT");
-	ok(error_has(call, "did not apply the session's changes"),
+	       "batch: set_port queues");
+	is_int(ops->session_commit(s, call), -ETIMEDOUT,
+	       "batch: the commit waits for ovs-vswitchd, as with yes: "
+	       "-ETIMEDOUT");
+	ok(error_has(call, "ovs-vswitchd did not apply the change to port "
+			   "'p4'"),
 	   "saying why");
+	is_str(port_columns("p4", cols, sizeof(cols)),
+	       "native-untagged 21 [21] false",
+	       "ovs-vsctl: p4 native 21 is in the database, not enforced");
+	is_int(ops->session_close(s, call, 1), 0,
+	       "batch: session_close has nothing to wait for");
 	call_free(call);
 out:
 	json_decref(settings);
@@ -953,6 +1136,7 @@ int main(int argc, char **argv)
 	test_deadlines();
 	test_connection();
 	test_concurrency();
+	test_batch();
 	test_protocol();
 	test_vswitchd(); /* it stops ovs-vswitchd */
 	test_options(argv[1]);

@@ -7,7 +7,9 @@
 # to 10.80.0.0/24), so only the switch's VLANs keep them
 # apart: any leak shows up as a ping that is answered.  The trunk node
 # sends and receives tagged frames on several VLANs, so a port that lets
-# more VLANs through than HIL attached shows up too.
+# more VLANs through than HIL attached shows up too.  At the end, ports
+# changed by hand while hild is stopped must be repaired when it starts
+# again (the engine's switch check), again proven with packets.
 #
 #   project pa: a1 a2 a3, and t1 (a trunk NIC)
 #   project pb: b1 b2
@@ -251,6 +253,46 @@ step $? "ovs-vsctl: pb1 parked ($(port_cols pb1))"
 expect <<EOF
 no b1 $(a77 b2) detached b1 -> b2 (pub)
 no b1 $(a77 a1) detached b1 -> reverted a1
+EOF
+
+# ---- the switch check at start: with hild stopped, ports changed by
+# hand; started again, hild repairs them from its database, and leaves
+# the ports that match alone
+VP=$(network_vlan pub)
+hild_stop iso
+rc=0
+ovs_vsctl set Port pa3 tag="$VB" trunks="[$VB]" || rc=1
+ovs_vsctl set Port pb1 vlan_mode=trunk tag=[] trunks=[] protected=false || rc=1
+step $rc "hild stopped; by hand, a3's port moves to VLAN $VB, b1's trunks every VLAN"
+expect <<EOF
+no a3 $(a77 b2) changed by hand: a3 (pub, now on VLAN $VB) -> b2 (pub)
+EOF
+cfg0=$(ovs_vsctl get Open_vSwitch . next_cfg)
+hild_start "iso restart" || { tap_finish; exit 1; }
+rc=1
+for _ in $(seq 200); do
+	[ "$(grep -c "differs: .*; repaired" "$HILD_LOG")" -ge 2 ] && { rc=0; break; }
+	sleep 0.05
+done
+step $rc "restarted with nothing queued, hild repairs two ports"
+grep "differs: " "$HILD_LOG" | tap_diag
+grep -qF "switch 'sw0': port 'pa3' differs: it carries 'vlan/native=$VB'; the database says 'vlan/native=$VP'; repaired" "$HILD_LOG"
+step $? "the log names a3's port, the VLAN found and the one wanted"
+grep -qE "switch 'sw0': port 'pb1' differs: .*trunks every vlan.*; the database says 'nothing'; repaired" "$HILD_LOG"
+step $? "and b1's port, open to every VLAN, wanted with nothing"
+[ "$(grep -c "differs: " "$HILD_LOG")" = 2 ]
+step $? "no other port is reported"
+[ "$(ovs_vsctl get Open_vSwitch . next_cfg)" = $((cfg0 + 2)) ]
+step $? "two OVSDB transactions, one per repaired port: matching ports were not written"
+[ "$(port_cols pa3)" = "native-untagged $VP [$VP] false" ]
+step $? "ovs-vsctl: pa3 back on VLAN $VP ($(port_cols pa3))"
+[ "$(port_cols pb1)" = "access 4095 [] true" ]
+step $? "ovs-vsctl: pb1 parked again ($(port_cols pb1))"
+expect <<EOF
+yes a3 $(a77 b2) repaired: a3 -> b2 (pub)
+yes b2 $(a77 a3) repaired: b2 -> a3 (pub)
+no b1 $(a77 b2) repaired: parked b1 -> b2 (pub)
+no b1 $(a77 a1) repaired: parked b1 -> parked a1
 EOF
 
 grep -E "operation '.*failed:" "$HILD_LOG" | head -5 | tap_diag

@@ -23,6 +23,11 @@
  *   delay_host = <hostname> only that switch is slow (default: all)
  *   native_first = yes      declare no capabilities (no
  *                           "nativeless-trunk-mode")
+ *   commit = yes            set_port and revert_port only queue, and
+ *                           session_commit applies the queue at once
+ *                           (as the ovs driver does: one transaction)
+ *   fail_commit = <port>    with commit = yes, a commit that changes that
+ *                           port fails and applies nothing
  *   journal = <abs. path>   append one line per session and operation,
  *                           so tests can count sessions (batching) and
  *                           see the order of changes
@@ -33,6 +38,10 @@
  *                           same file share one set of switches (the
  *                           file is read and rewritten under a lock on
  *                           "<path>.lock" at every call)
+ *
+ * Journal lines: "open HOST ID", "set HOST PORT CHANNEL VLAN|-",
+ * "revert HOST PORT", "commit HOST N" (after the N changes it applied),
+ * "close HOST ID save|nosave".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +66,7 @@
 #define MOCK_MAX_VLAN	  64   /* bytes of a VLAN (network id) */
 #define MOCK_MAX_HOST	  255  /* bytes of a hostname */
 #define MOCK_MAX_DELAY_MS 60000
+#define MOCK_MAX_QUEUE	  4096 /* changes queued for one commit */
 
 /* The settings an admin gives when registering a mock switch, as the
  * original HIL's mock switch took them.  hild validates them against this
@@ -95,10 +105,22 @@ struct mock_switch {
 	unsigned long saves;	/* sessions closed with save */
 };
 
+/* A change queued for the next commit (commit = yes): set or clear a
+ * channel, or revert the port (channel empty). */
+struct mock_change {
+	char port[MOCK_MAX_PORT + 1];
+	char channel[MOCK_MAX_CHANNEL + 1];
+	char vlan[MOCK_MAX_VLAN + 1]; /* "" clears the channel */
+};
+
 struct mock_session {
 	struct mock_switch *sw; /* lives until fini */
 	unsigned long id;
+	struct mock_change *queue;
+	size_t nqueued;
 };
+
+static struct hil_switch_ops mock_ops;
 
 /* The host table, kept from init for the functions that are not given it. */
 static const struct hil_host *mock_host;
@@ -106,6 +128,7 @@ static const struct hil_host *mock_host;
 /* Options, read once in init. */
 static char *mock_fail_host;
 static char *mock_fail_port;
+static char *mock_fail_commit;
 static long long mock_delay_ms;
 static char *mock_delay_host;
 static int mock_journal_fd = -1;
@@ -499,11 +522,124 @@ static int mock_session_open(const struct hil_host *host, struct hil_call *call,
 	return 0;
 }
 
+/* Set or clear a channel of the port.  Caller holds the lock. */
+static int mock_apply_set(struct mock_session *s, struct hil_call *call,
+			  const char *port, const char *channel,
+			  const char *vlan)
+{
+	struct mock_port *p;
+	int r;
+
+	/* Taking a channel off a port the switch never saw changes nothing;
+	 * a port is created only to put something on it. */
+	p = mock_port_get(s->sw, port, vlan != NULL);
+	if (p)
+		r = mock_port_set(p, channel, vlan);
+	else
+		r = vlan ? -ENOSPC : 0;
+	if (r < 0)
+		mock_host->set_error(call, "could not set port '%s': %s", port,
+				     r == -ENOMEM ? "out of memory"
+						  : "too many entries");
+	return r;
+}
+
+/* Take every channel off the port.  Caller holds the lock. */
+static void mock_apply_revert(struct mock_session *s, const char *port)
+{
+	struct mock_port *p = mock_port_get(s->sw, port, false);
+
+	if (p) {
+		free(p->channels);
+		p->channels = NULL;
+		p->nchannels = 0;
+	}
+}
+
+/* commit = yes: queue the change (channel "" reverts the port). */
+static int mock_queue(struct mock_session *s, struct hil_call *call,
+		      const char *port, const char *channel, const char *vlan)
+{
+	struct mock_change *q;
+
+	if (s->nqueued == MOCK_MAX_QUEUE) {
+		mock_host->set_error(call, "more than %d changes queued",
+				     MOCK_MAX_QUEUE);
+		return -ENOSPC;
+	}
+	q = realloc(s->queue, (s->nqueued + 1) * sizeof(*q));
+	if (!q) {
+		mock_host->set_error(call, "out of memory");
+		return -ENOMEM;
+	}
+	s->queue = q;
+	q = &s->queue[s->nqueued++];
+	snprintf(q->port, sizeof(q->port), "%s", port);
+	snprintf(q->channel, sizeof(q->channel), "%s", channel);
+	snprintf(q->vlan, sizeof(q->vlan), "%s", vlan ? vlan : "");
+	return 0;
+}
+
+/* Apply the queue at once: under the lock, and with a state file in one
+ * read and one write, so no other session sees half of it.  A failure
+ * leaves the switch as it was. */
+static int mock_session_commit(void *session, struct hil_call *call)
+{
+	struct mock_session *s = session;
+	size_t n = s->nqueued;
+	int r = 0;
+
+	s->nqueued = 0;
+	for (size_t i = 0; i < n; i++)
+		if (mock_fail_commit &&
+		    strcmp(mock_fail_commit, s->queue[i].port) == 0) {
+			mock_host->set_error(call,
+					     "commit with port '%s' failed "
+					     "(injected failure)",
+					     s->queue[i].port);
+			return -EIO;
+		}
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&mock_lock);
+	r = mock_state_begin(call);
+	if (r < 0) {
+		pthread_mutex_unlock(&mock_lock);
+		return r;
+	}
+	/* Without a state file, a failure halfway (out of memory) leaves
+	 * part of the queue applied; the mock does not undo it. */
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct mock_change *q = &s->queue[i];
+
+		if (q->channel[0])
+			r = mock_apply_set(s, call, q->port, q->channel,
+					   q->vlan[0] ? q->vlan : NULL);
+		else
+			mock_apply_revert(s, q->port);
+	}
+	if (mock_state_end(call, r == 0) < 0 && r == 0)
+		r = -EIO;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct mock_change *q = &s->queue[i];
+
+		if (q->channel[0])
+			mock_journal("set %s %s %s %s", s->sw->hostname,
+				     q->port, q->channel,
+				     q->vlan[0] ? q->vlan : "-");
+		else
+			mock_journal("revert %s %s", s->sw->hostname, q->port);
+	}
+	if (r == 0)
+		mock_journal("commit %s %zu", s->sw->hostname, n);
+	pthread_mutex_unlock(&mock_lock);
+	return r;
+}
+
 static int mock_set_port(void *session, struct hil_call *call, const char *port,
 			 const char *channel, const char *vlan)
 {
 	struct mock_session *s = session;
-	struct mock_port *p;
 	int r;
 
 	if (mock_port_valid(port) < 0 || !mock_channel_valid(channel) ||
@@ -518,23 +654,16 @@ static int mock_set_port(void *session, struct hil_call *call, const char *port,
 	if (r < 0)
 		return r;
 
+	if (mock_ops.session_commit)
+		return mock_queue(s, call, port, channel, vlan);
+
 	pthread_mutex_lock(&mock_lock);
 	r = mock_state_begin(call);
 	if (r < 0) {
 		pthread_mutex_unlock(&mock_lock);
 		return r;
 	}
-	/* Taking a channel off a port the switch never saw changes nothing;
-	 * a port is created only to put something on it. */
-	p = mock_port_get(s->sw, port, vlan != NULL);
-	if (p)
-		r = mock_port_set(p, channel, vlan);
-	else
-		r = vlan ? -ENOSPC : 0;
-	if (r < 0)
-		mock_host->set_error(call, "could not set port '%s': %s", port,
-				     r == -ENOMEM ? "out of memory"
-						  : "too many entries");
+	r = mock_apply_set(s, call, port, channel, vlan);
 	if (mock_state_end(call, r == 0) < 0 && r == 0)
 		r = -EIO;
 	if (r == 0)
@@ -548,7 +677,6 @@ static int mock_revert_port(void *session, struct hil_call *call,
 			    const char *port)
 {
 	struct mock_session *s = session;
-	struct mock_port *p;
 	int r;
 
 	if (mock_port_valid(port) < 0) {
@@ -562,18 +690,16 @@ static int mock_revert_port(void *session, struct hil_call *call,
 	if (r < 0)
 		return r;
 
+	if (mock_ops.session_commit)
+		return mock_queue(s, call, port, "", NULL);
+
 	pthread_mutex_lock(&mock_lock);
 	r = mock_state_begin(call);
 	if (r < 0) {
 		pthread_mutex_unlock(&mock_lock);
 		return r;
 	}
-	p = mock_port_get(s->sw, port, false);
-	if (p) {
-		free(p->channels);
-		p->channels = NULL;
-		p->nchannels = 0;
-	}
+	mock_apply_revert(s, port);
 	r = mock_state_end(call, true) < 0 ? -EIO : 0;
 	if (r == 0)
 		mock_journal("revert %s %s", s->sw->hostname, port);
@@ -632,6 +758,7 @@ static int mock_session_close(void *session, struct hil_call *call, int save)
 	mock_journal("close %s %lu %s", s->sw->hostname, s->id,
 		     save ? "save" : "nosave");
 	pthread_mutex_unlock(&mock_lock);
+	free(s->queue);
 	free(s);
 	return 0;
 }
@@ -665,8 +792,14 @@ static int mock_init(const struct hil_host *host)
 		r = mock_option_str("fail_port", &mock_fail_port);
 	if (r == 0)
 		r = mock_option_str("delay_host", &mock_delay_host);
+	if (r == 0)
+		r = mock_option_str("fail_commit", &mock_fail_commit);
 	if (r < 0)
 		return r;
+	/* hild reads the ops table again after init. */
+	v = host->option("mock", "commit");
+	mock_ops.session_commit =
+		v && strcmp(v, "yes") == 0 ? mock_session_commit : NULL;
 
 	v = host->option("mock", "delay_ms");
 	if (v) {
@@ -750,7 +883,10 @@ static void mock_fini(void)
 	free(mock_fail_host);
 	free(mock_fail_port);
 	free(mock_delay_host);
+	free(mock_fail_commit);
 	mock_fail_host = mock_fail_port = mock_delay_host = NULL;
+	mock_fail_commit = NULL;
+	mock_ops.session_commit = NULL;
 	mock_delay_ms = 0;
 	if (mock_journal_fd >= 0)
 		close(mock_journal_fd);
@@ -762,7 +898,8 @@ static void mock_fini(void)
 	mock_state_lock_fd = -1;
 }
 
-static const struct hil_switch_ops mock_ops = {
+/* Not const: the commit knob sets session_commit in init. */
+static struct hil_switch_ops mock_ops = {
 	.size = sizeof(struct hil_switch_ops),
 	.settings = mock_settings,
 	.capabilities = mock_capabilities,

@@ -27,13 +27,19 @@
  * protected=true) or revert them once registered.  get_port refuses to
  * describe a port that carries traffic no channel accounts for.
  *
- * Every change is one OVSDB transaction that first checks ("wait" with a
- * zero timeout) that the port is still on the bridge and its VLAN columns
- * are still what the driver read, so a concurrent writer makes it retry
- * rather than lose an update.  Like ovs-vsctl, the transaction bumps
- * next_cfg, and the call returns only once ovs-vswitchd reports cur_cfg
- * that far: when a call succeeds, the datapath enforces it.  The database
- * is persistent, so session_close has nothing to save.
+ * set_port and revert_port check the port (on the bridge, as read) and
+ * queue the change; session_commit writes every port the queue changes in
+ * ONE OVSDB transaction, so a batch of hild's operations is one
+ * transaction, all or nothing.  A port changed several times ends as the
+ * changes applied in order would leave it: its final row is computed from
+ * the row as read plus its queued changes.  The transaction first checks
+ * ("wait" with a zero timeout) that each port is still on the bridge and
+ * its VLAN columns are still what the driver read, so a concurrent writer
+ * makes the commit read again and retry rather than lose an update.  Like
+ * ovs-vsctl, it bumps next_cfg once, and the commit returns only once
+ * ovs-vswitchd reports cur_cfg that far: when a commit succeeds, the
+ * datapath enforces it.  The database is persistent, so session_close has
+ * nothing to save; it drops what was queued and not committed.
  *
  * Settings of a switch (PUT /v0/switch/<name>, type "ovs"):
  *   ovs_bridge   the bridge the ports are on (required)
@@ -46,11 +52,10 @@
  *   # 802.1Q VLAN that parks ports with no network (1..4095; keep it out
  *   # of the vlan_pool allocator's range)
  *   plugin.ovs.parking_vlan = 4095
- *   # when a change returns: once ovs-vswitchd applied it (yes); once
- *   # committed, ovs-vswitchd applying a session's changes before the
- *   # session closes (batch: much faster on one busy switch, but hild
- *   # may report an operation DONE up to one batch before the datapath
- *   # enforces it); once committed (no: for tests without ovs-vswitchd)
+ *   # when a commit returns: once ovs-vswitchd applied it (yes; batch is
+ *   # a synonym kept for old configurations, now that every batch is one
+ *   # transaction), or once ovsdb-server committed it (no: for tests
+ *   # without ovs-vswitchd; the datapath may lag behind DONE)
  *   plugin.ovs.wait_vswitchd = yes
  */
 #include <arpa/inet.h>
@@ -81,8 +86,11 @@
 #define OVS_MAX_BACKOFF_MS   50	  /* longest pause between two tries */
 #define OVS_VLANS	     4096 /* VLAN ids 0..4095, as OVSDB bounds them */
 #define OVS_UUID_LEN	     36
-#define OVS_WAIT_MARGIN_MS   200 /* answer before the call's deadline */
-#define OVS_CONNECT_RETRY_MS 10	 /* pause while a unix backlog is full */
+#define OVS_WAIT_MARGIN_MS   200  /* answer before the call's deadline */
+#define OVS_CONNECT_RETRY_MS 10	  /* pause while a unix backlog is full */
+#define OVS_MAX_QUEUED_PORTS 1024 /* ports one commit changes */
+#define OVS_MAX_QUEUED_EDITS 4096 /* changes queued for one commit */
+#define OVS_MAX_COMMENT	     400  /* bytes of a transaction's comment */
 
 #define OVS_DB		   "Open_vSwitch"
 #define OVS_DEFAULT_TARGET "unix:/var/run/openvswitch/db.sock"
@@ -161,15 +169,24 @@ struct ovs_edit {
 	bool add;
 };
 
+/* A port the next commit changes: the row as last read, and the edits
+ * queued for it, in order. */
+struct ovs_queued {
+	char *name;
+	struct ovs_port cur; /* cur.columns owned */
+	struct ovs_edit *edits;
+	size_t nedits;
+};
+
 struct ovs_session {
 	int fd; /* -1 when not connected */
 	char *target;
 	char *bridge;
 	json_int_t next_id;
 	unsigned seed; /* for the backoff's jitter */
-	/* The configuration ovs-vswitchd must reach before session_close
-	 * returns (wait_vswitchd = batch); 0: none. */
-	json_int_t pending_cfg;
+	/* What set_port and revert_port queued for the next commit. */
+	struct ovs_queued *queue;
+	size_t nqueued, nedits;
 	/* Bytes read and not yet parsed, and how far the framing scan got:
 	 * OVSDB sends JSON objects back to back with nothing in between. */
 	char *buf;
@@ -182,27 +199,22 @@ static const struct hil_host *ovs_host;
 
 /* Options, read once in init. */
 static int ovs_parking_vlan = OVS_PARKING_VLAN;
-/* When a change returns: once ovs-vswitchd applied it (each), once
- * committed with ovs-vswitchd applying the session's changes before
- * session_close returns (batch), or once committed (no). */
-enum ovs_wait {
-	OVS_WAIT_NO,
-	OVS_WAIT_EACH,
-	OVS_WAIT_BATCH,
-};
 
+/* wait_vswitchd: whether a commit returns once ovs-vswitchd applied it.
+ * "batch" once meant waiting at session_close; every batch is one commit
+ * now, so it means yes. */
 static const struct {
 	const char *name;
-	enum ovs_wait wait;
+	bool wait;
 } ovs_wait_names[] = {
-	{"yes", OVS_WAIT_EACH},
-	{"batch", OVS_WAIT_BATCH},
-	{"no", OVS_WAIT_NO},
+	{"yes", true},
+	{"batch", true},
+	{"no", false},
 };
 
 #define OVS_NWAITS (sizeof(ovs_wait_names) / sizeof(ovs_wait_names[0]))
 
-static enum ovs_wait ovs_wait_vswitchd = OVS_WAIT_EACH;
+static bool ovs_wait_vswitchd = true;
 
 /* VLAN sets. */
 
@@ -1075,14 +1087,10 @@ static long long ovs_wait_budget(struct hil_call *call)
 	return left - margin > 0 ? left - margin : 0;
 }
 
-/*
- * Check the port is still on the bridge and, when configured, wait for
- * ovs-vswitchd to have applied next_cfg (0: skip that).  Returns 0,
- * -ENOENT (not on the bridge), -ETIMEDOUT, or another negative errno.
- */
-static int ovs_port_confirm(struct ovs_session *s, struct hil_call *call,
-			    const char *port, const char *uuid,
-			    json_int_t next_cfg)
+/* Check the port is still on the bridge.  Returns 0, -ENOENT (not on
+ * the bridge), or another negative errno; error text set. */
+static int ovs_port_on_bridge(struct ovs_session *s, struct hil_call *call,
+			      const char *port, const char *uuid)
 {
 	json_t *ops = json_array(), *results = NULL;
 	long failed;
@@ -1091,10 +1099,6 @@ static int ovs_port_confirm(struct ovs_session *s, struct hil_call *call,
 
 	if (!ops || json_array_append_new(ops, ovs_op_on_bridge(s, uuid)) < 0)
 		return ovs_nomem(call, ops);
-	if (next_cfg > 0 && ovs_wait_vswitchd == OVS_WAIT_EACH &&
-	    json_array_append_new(
-		    ops, ovs_op_applied(next_cfg, ovs_wait_budget(call))) < 0)
-		return ovs_nomem(call, ops);
 	r = ovs_transact(s, call, ops, &results, &failed);
 	if (r < 0)
 		return r;
@@ -1102,77 +1106,11 @@ static int ovs_port_confirm(struct ovs_session *s, struct hil_call *call,
 		ovs_host->set_error(call, "port '%s' is not on bridge '%s'",
 				    port, s->bridge);
 		r = -ENOENT;
-	} else if (failed == 1 && ovs_op_timed_out(results, failed)) {
-		ovs_host->set_error(call,
-				    "ovs-vswitchd did not apply the change to "
-				    "port '%s' in time (is it running?)",
-				    port);
-		r = -ETIMEDOUT;
 	} else if (failed >= 0) {
 		ovs_op_error(results, failed, why, sizeof(why));
 		ovs_host->set_error(call, "ovsdb '%s' failed on port '%s': %s",
 				    s->target, port, why);
 		r = -EPROTO;
-	}
-	json_decref(results);
-	return r;
-}
-
-/*
- * Write row to the port, provided it is still on the bridge and its VLAN
- * columns are still as read.  Returns 0 with the configuration number to
- * wait for in *ret_next_cfg, -EAGAIN when the port changed meanwhile,
- * -ENOENT when it left the bridge, another negative errno.
- */
-static int ovs_port_write(struct ovs_session *s, struct hil_call *call,
-			  const char *port, const struct ovs_port *cur,
-			  const struct ovs_row *row, const char *what,
-			  json_int_t *ret_next_cfg)
-{
-	json_t *ops, *results = NULL, *newrow = ovs_row_json(row);
-	long failed;
-	char why[320], comment[400];
-	int r;
-
-	if (!newrow)
-		return ovs_nomem(call, NULL);
-	snprintf(comment, sizeof(comment), "hil: port %.255s: %s", port, what);
-	ops = json_pack("[o, {s:s, s:s, s:[[s,s,[s,s]]], s:[s,s,s,s], s:s, "
-			"s:[O], s:i}, "
-			"{s:s, s:s, s:[[s,s,[s,s]]], s:o}, "
-			"{s:s, s:s, s:[], s:[[s,s,i]]}, "
-			"{s:s, s:s, s:[], s:[s]}, {s:s, s:s}]",
-			ovs_op_on_bridge(s, cur->uuid), "op", "wait", "table",
-			"Port", "where", "_uuid", "==", "uuid", cur->uuid,
-			"columns", "tag", "trunks", "vlan_mode", "protected",
-			"until", "==", "rows", cur->columns, "timeout", 0, "op",
-			"update", "table", "Port", "where", "_uuid",
-			"==", "uuid", cur->uuid, "row", newrow, "op", "mutate",
-			"table", "Open_vSwitch", "where", "mutations",
-			"next_cfg", "+=", 1, "op", "select", "table",
-			"Open_vSwitch", "where", "columns", "next_cfg", "op",
-			"comment", "comment", comment);
-	if (!ops)
-		return ovs_nomem(call, NULL);
-	r = ovs_transact(s, call, ops, &results, &failed);
-	if (r < 0)
-		return r;
-	if (failed == 0) {
-		ovs_host->set_error(call, "port '%s' is not on bridge '%s'",
-				    port, s->bridge);
-		r = -ENOENT;
-	} else if (failed == 1 && ovs_op_timed_out(results, failed)) {
-		r = -EAGAIN;
-	} else if (failed >= 0) {
-		ovs_op_error(results, failed, why, sizeof(why));
-		ovs_host->set_error(call,
-				    "ovsdb '%s' refused to change port '%s': "
-				    "%s",
-				    s->target, port, why);
-		r = -EPROTO;
-	} else {
-		*ret_next_cfg = json_integer_value(json_object_get(
-			json_array_get(ovs_rows(results, 4), 0), "next_cfg"));
 	}
 	json_decref(results);
 	return r;
@@ -1220,73 +1158,406 @@ static void ovs_backoff(struct ovs_session *s, struct hil_call *call,
 		poll(NULL, 0, ms < left ? ms : left);
 }
 
-/* Read, edit, write if it changes anything, retrying while others race
- * us, then confirm. */
-static int ovs_change_once(struct ovs_session *s, struct hil_call *call,
-			   const char *port, const struct ovs_edit *e,
-			   const char *what)
+/* The queue of a commit. */
+
+static void ovs_queue_clear(struct ovs_session *s)
+{
+	for (size_t i = 0; i < s->nqueued; i++) {
+		free(s->queue[i].name);
+		json_decref(s->queue[i].cur.columns);
+		free(s->queue[i].edits);
+	}
+	free(s->queue);
+	s->queue = NULL;
+	s->nqueued = s->nedits = 0;
+}
+
+/* What the port carries once its queued edits, then extra (may be NULL),
+ * are applied to its row as read.  A port carrying more than HIL put
+ * there is rebuilt from nothing: what is not HIL's must go.  0, or
+ * -EEXIST with the error set. */
+static int ovs_queued_want(struct hil_call *call, const struct ovs_queued *q,
+			   const struct ovs_edit *extra, struct ovs_vlans *ret)
+{
+	struct ovs_vlans want =
+		q->cur.open ? (struct ovs_vlans){.native = -1} : q->cur.vlans;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < q->nedits; i++)
+		r = ovs_edit_apply(call, q->name, &q->edits[i], &want);
+	if (r == 0 && extra)
+		r = ovs_edit_apply(call, q->name, extra, &want);
+	if (r == 0)
+		*ret = want;
+	return r;
+}
+
+/* Read the port and check it is on the bridge; a connection that broke
+ * (ovsdb-server restarted, or closed an idle session) is retried once on
+ * a fresh one.  0 with *ret filled (free ret->columns), or a negative
+ * errno with the error set. */
+static int ovs_port_check(struct ovs_session *s, struct hil_call *call,
+			  const char *port, struct ovs_port *ret)
 {
 	struct ovs_port cur = {0};
+	int r = -ENOTCONN;
+
+	for (int i = 0; i < 2 && r == -ENOTCONN; i++) {
+		json_decref(cur.columns);
+		cur = (struct ovs_port){0};
+		r = ovs_port_read(s, call, port, &cur);
+		if (r == 0)
+			r = ovs_port_on_bridge(s, call, port, cur.uuid);
+	}
+	if (r < 0) {
+		json_decref(cur.columns);
+		return r;
+	}
+	*ret = cur;
+	return 0;
+}
+
+/* Queue an edit of the port for the next commit, reading the port the
+ * first time the queue names it. */
+static int ovs_queue_edit(struct ovs_session *s, struct hil_call *call,
+			  const char *port, const struct ovs_edit *e)
+{
+	struct ovs_queued *q = NULL, *grown;
+	struct ovs_edit *edits;
+	struct ovs_vlans want;
+	int r;
+
+	if (ovs_poll_ms(call) < 0) {
+		ovs_host->set_error(call, "timed out before changing port '%s'",
+				    port);
+		return -ETIMEDOUT;
+	}
+	if (s->nedits == OVS_MAX_QUEUED_EDITS) {
+		ovs_host->set_error(call, "more than %d changes in one commit",
+				    OVS_MAX_QUEUED_EDITS);
+		return -ENOSPC;
+	}
+	for (size_t i = 0; i < s->nqueued && !q; i++)
+		if (strcmp(s->queue[i].name, port) == 0)
+			q = &s->queue[i];
+	if (!q) {
+		if (s->nqueued == OVS_MAX_QUEUED_PORTS) {
+			ovs_host->set_error(call,
+					    "more than %d ports in one commit",
+					    OVS_MAX_QUEUED_PORTS);
+			return -ENOSPC;
+		}
+		grown = realloc(s->queue, (s->nqueued + 1) * sizeof(*grown));
+		if (!grown)
+			return ovs_nomem(call, NULL);
+		s->queue = grown;
+		q = &s->queue[s->nqueued];
+		*q = (struct ovs_queued){.name = strdup(port)};
+		if (!q->name)
+			return ovs_nomem(call, NULL);
+		r = ovs_port_check(s, call, port, &q->cur);
+		if (r < 0) {
+			free(q->name);
+			return r;
+		}
+		s->nqueued++;
+	}
+	/* Refuse now what the commit could not apply. */
+	r = ovs_queued_want(call, q, e, &want);
+	if (r < 0)
+		return r;
+	edits = realloc(q->edits, (q->nedits + 1) * sizeof(*edits));
+	if (!edits)
+		return ovs_nomem(call, NULL);
+	q->edits = edits;
+	q->edits[q->nedits++] = *e;
+	s->nedits++;
+	return 0;
+}
+
+/* Read every queued port again after losing a race; the edits stay. */
+static int ovs_queue_reread(struct ovs_session *s, struct hil_call *call)
+{
+	struct ovs_port cur;
+	int r;
+
+	for (size_t i = 0; i < s->nqueued; i++) {
+		r = ovs_port_check(s, call, s->queue[i].name, &cur);
+		if (r < 0)
+			return r;
+		json_decref(s->queue[i].cur.columns);
+		s->queue[i].cur = cur;
+	}
+	return 0;
+}
+
+/* What each operation of a commit's transaction is for, so that the one
+ * that failed says why. */
+enum ovs_step_kind {
+	OVS_STEP_ON_BRIDGE, /* the port is still on the bridge */
+	OVS_STEP_AS_READ,   /* its VLAN columns are still as read */
+	OVS_STEP_UPDATE,    /* its new row */
+	OVS_STEP_CONFIG,    /* next_cfg, the comment */
+};
+
+struct ovs_step {
+	enum ovs_step_kind kind;
+	size_t port; /* index in the queue */
+};
+
+/* Append op (stolen; NULL means out of memory) to the transaction. */
+static int ovs_step_add(struct hil_call *call, json_t *ops, json_t *op,
+			struct ovs_step *steps, size_t *n,
+			enum ovs_step_kind kind, size_t port)
+{
+	if (!op || json_array_append_new(ops, op) < 0)
+		return ovs_nomem(call, NULL);
+	steps[(*n)++] = (struct ovs_step){kind, port};
+	return 0;
+}
+
+/* The wait that fails unless the port's VLAN columns are still as read. */
+static json_t *ovs_op_as_read(const struct ovs_port *cur)
+{
+	return json_pack("{s:s, s:s, s:[[s,s,[s,s]]], s:[s,s,s,s], s:s, "
+			 "s:[O], s:i}",
+			 "op", "wait", "table", "Port", "where", "_uuid",
+			 "==", "uuid", cur->uuid, "columns", "tag", "trunks",
+			 "vlan_mode", "protected", "until", "==", "rows",
+			 cur->columns, "timeout", 0);
+}
+
+static json_t *ovs_op_update(const struct ovs_port *cur,
+			     const struct ovs_row *row)
+{
+	json_t *newrow = ovs_row_json(row);
+
+	if (!newrow)
+		return NULL;
+	return json_pack("{s:s, s:s, s:[[s,s,[s,s]]], s:o}", "op", "update",
+			 "table", "Port", "where", "_uuid", "==", "uuid",
+			 cur->uuid, "row", newrow);
+}
+
+/* Name the port in the transaction's comment, while there is room. */
+static void ovs_comment_add(char *comment, size_t len, const char *port,
+			    size_t changed)
+{
+	size_t n = strlen(comment);
+
+	if (n + strlen(port) + 8 < len)
+		snprintf(comment + n, len - n, "%s%s", changed ? ", " : " ",
+			 port);
+	else if (n + 5 < len && strcmp(comment + n - 3, "...") != 0)
+		snprintf(comment + n, len - n, ", ...");
+}
+
+/* Why a commit's transaction failed at step i. */
+static int ovs_commit_failed(struct ovs_session *s, struct hil_call *call,
+			     json_t *results, long failed,
+			     const struct ovs_step *steps, size_t nsteps)
+{
+	const char *port;
+	char why[320];
+
+	ovs_op_error(results, failed, why, sizeof(why));
+	if (failed < 0 || (size_t)failed >= nsteps ||
+	    steps[failed].kind == OVS_STEP_CONFIG) {
+		ovs_host->set_error(call, "ovsdb '%s' refused the changes: %s",
+				    s->target, why);
+		return -EPROTO;
+	}
+	port = s->queue[steps[failed].port].name;
+	switch (steps[failed].kind) {
+	case OVS_STEP_ON_BRIDGE:
+		ovs_host->set_error(call, "port '%s' is not on bridge '%s'",
+				    port, s->bridge);
+		return -ENOENT;
+	case OVS_STEP_AS_READ:
+		if (ovs_op_timed_out(results, failed))
+			return -EAGAIN;
+		break;
+	default:
+		break;
+	}
+	ovs_host->set_error(call, "ovsdb '%s' refused to change port '%s': %s",
+			    s->target, port, why);
+	return -EPROTO;
+}
+
+/*
+ * One try at the commit: ONE transaction that checks every queued port
+ * is still on the bridge and as read, writes the final row of each port
+ * whose row changes and, if any does, bumps next_cfg once.  Returns 0
+ * with the configuration ovs-vswitchd must reach in *ret_cfg, -EAGAIN
+ * when a port changed since it was read, another negative errno with
+ * the error set.
+ */
+static int ovs_commit_once(struct ovs_session *s, struct hil_call *call,
+			   json_int_t *ret_cfg)
+{
+	struct ovs_step *steps = calloc(3 * s->nqueued + 3, sizeof(*steps));
+	json_t *ops = json_array(), *results = NULL;
+	char comment[OVS_MAX_COMMENT] = "hil: ports";
+	size_t nsteps = 0, changed = 0, cfg_at = 0;
+	json_int_t cfg = 0;
 	struct ovs_vlans want;
 	struct ovs_row row;
-	json_int_t next_cfg;
-	int r = -EAGAIN;
+	long failed;
+	int r = 0;
 
-	for (int attempt = 0; r == -EAGAIN && attempt < OVS_MAX_ATTEMPTS;
-	     attempt++) {
-		if (attempt > 0)
-			ovs_backoff(s, call, attempt);
-		json_decref(cur.columns);
-		cur.columns = NULL;
-		r = ovs_port_read(s, call, port, &cur);
-		if (r < 0)
-			break;
-		/* A port carrying more than HIL put there is rebuilt from
-		 * nothing: what is not HIL's must go. */
-		want = cur.open ? (struct ovs_vlans){.native = -1} : cur.vlans;
-		r = ovs_edit_apply(call, port, e, &want);
+	if (!steps || !ops) {
+		r = ovs_nomem(call, NULL);
+		goto out;
+	}
+	for (size_t i = 0; i < s->nqueued && r == 0; i++) {
+		const struct ovs_queued *q = &s->queue[i];
+
+		r = ovs_queued_want(call, q, NULL, &want);
 		if (r < 0)
 			break;
 		ovs_vlans_row(&want, &row);
-		next_cfg = cur.next_cfg;
-		if (ovs_row_equal(&row, &cur.row)) {
-			/* Nothing to write; a change that put it there may
-			 * still be on its way to the datapath. */
-			r = ovs_port_confirm(s, call, port, cur.uuid, next_cfg);
-		} else {
-			r = ovs_port_write(s, call, port, &cur, &row, what,
-					   &next_cfg);
-			/* The write checked the bridge; only the wait is
-			 * left, if it is this call's. */
-			if (r == 0 && ovs_wait_vswitchd == OVS_WAIT_EACH)
-				r = ovs_port_confirm(s, call, port, cur.uuid,
-						     next_cfg);
+		/* A port already as wanted may still be on its way to the
+		 * datapath: wait for the configuration it was read in. */
+		if (q->cur.next_cfg > cfg)
+			cfg = q->cur.next_cfg;
+		r = ovs_step_add(call, ops, ovs_op_on_bridge(s, q->cur.uuid),
+				 steps, &nsteps, OVS_STEP_ON_BRIDGE, i);
+		if (r == 0)
+			r = ovs_step_add(call, ops, ovs_op_as_read(&q->cur),
+					 steps, &nsteps, OVS_STEP_AS_READ, i);
+		if (r == 0 && !ovs_row_equal(&row, &q->cur.row)) {
+			r = ovs_step_add(call, ops,
+					 ovs_op_update(&q->cur, &row), steps,
+					 &nsteps, OVS_STEP_UPDATE, i);
+			ovs_comment_add(comment, sizeof(comment), q->name,
+					changed++);
 		}
-		if (r == 0 && next_cfg > s->pending_cfg)
-			s->pending_cfg = next_cfg;
+	}
+	if (r == 0 && changed) {
+		r = ovs_step_add(call, ops,
+				 json_pack("{s:s, s:s, s:[], s:[[s,s,i]]}",
+					   "op", "mutate", "table",
+					   "Open_vSwitch", "where", "mutations",
+					   "next_cfg", "+=", 1),
+				 steps, &nsteps, OVS_STEP_CONFIG, 0);
+		cfg_at = nsteps;
+		if (r == 0)
+			r = ovs_step_add(call, ops,
+					 json_pack("{s:s, s:s, s:[], s:[s]}",
+						   "op", "select", "table",
+						   "Open_vSwitch", "where",
+						   "columns", "next_cfg"),
+					 steps, &nsteps, OVS_STEP_CONFIG, 0);
+		if (r == 0)
+			r = ovs_step_add(call, ops,
+					 json_pack("{s:s, s:s}", "op",
+						   "comment", "comment",
+						   comment),
+					 steps, &nsteps, OVS_STEP_CONFIG, 0);
+	}
+	if (r < 0)
+		goto out;
+	r = ovs_transact(s, call, ops, &results, &failed);
+	ops = NULL;
+	if (r < 0)
+		goto out;
+	if (failed >= 0) {
+		r = ovs_commit_failed(s, call, results, failed, steps, nsteps);
+		goto out;
+	}
+	if (changed)
+		cfg = json_integer_value(json_object_get(
+			json_array_get(ovs_rows(results, cfg_at), 0),
+			"next_cfg"));
+	*ret_cfg = cfg;
+out:
+	json_decref(results);
+	json_decref(ops);
+	free(steps);
+	return r;
+}
+
+/* Wait until ovs-vswitchd applied configuration cfg. */
+static int ovs_applied_wait(struct ovs_session *s, struct hil_call *call,
+			    json_int_t cfg)
+{
+	json_t *ops, *results = NULL;
+	long failed;
+	char why[320];
+	int r;
+
+	ops = json_pack("[o]", ovs_op_applied(cfg, ovs_wait_budget(call)));
+	if (!ops)
+		return ovs_nomem(call, NULL);
+	r = ovs_transact(s, call, ops, &results, &failed);
+	if (r == 0 && failed >= 0 && ovs_op_timed_out(results, failed)) {
+		if (s->nqueued == 1)
+			ovs_host->set_error(
+				call,
+				"ovs-vswitchd did not apply the "
+				"change to port '%s' in time (is it "
+				"running?)",
+				s->queue[0].name);
+		else
+			ovs_host->set_error(
+				call,
+				"ovs-vswitchd did not apply the "
+				"changes to %zu ports in time (is it "
+				"running?)",
+				s->nqueued);
+		r = -ETIMEDOUT;
+	} else if (r == 0 && failed >= 0) {
+		ovs_op_error(results, failed, why, sizeof(why));
+		ovs_host->set_error(call,
+				    "ovsdb '%s' failed waiting for "
+				    "ovs-vswitchd: %s",
+				    s->target, why);
+		r = -EPROTO;
+	}
+	json_decref(results);
+	return r;
+}
+
+/* Write what the queue holds, in one transaction, retrying while others
+ * race us (each retry reads the ports again and applies the same edits),
+ * then wait for ovs-vswitchd.  The queue is empty afterwards. */
+static int ovs_session_commit(void *session, struct hil_call *call)
+{
+	struct ovs_session *s = session;
+	json_int_t cfg = 0;
+	bool reconnected = false;
+	int r = -EAGAIN;
+
+	if (!s->nqueued)
+		return 0;
+	for (int attempt = 0; r == -EAGAIN && attempt < OVS_MAX_ATTEMPTS;
+	     attempt++) {
+		if (attempt > 0) {
+			ovs_backoff(s, call, attempt);
+			r = ovs_queue_reread(s, call);
+			if (r < 0)
+				break;
+		}
+		r = ovs_commit_once(s, call, &cfg);
+		/* A broken connection, once: whether or not the server got
+		 * the transaction, the edits applied again to what is there
+		 * now give the same rows. */
+		if (r == -ENOTCONN && !reconnected) {
+			reconnected = true;
+			r = -EAGAIN;
+		}
 	}
 	if (r == -EAGAIN)
 		ovs_host->set_error(call,
-				    "port '%s' kept changing under us; gave up "
+				    "ports kept changing under us; gave up "
 				    "after %d attempts",
-				    port, OVS_MAX_ATTEMPTS);
-	json_decref(cur.columns);
+				    OVS_MAX_ATTEMPTS);
+	if (r == 0 && cfg > 0 && ovs_wait_vswitchd)
+		r = ovs_applied_wait(s, call, cfg);
+	ovs_queue_clear(s);
 	return r;
 }
-
-/* A connection that broke (ovsdb-server restarted, or closed an idle
- * session) is retried once on a fresh one. */
-static int ovs_change(struct ovs_session *s, struct hil_call *call,
-		      const char *port, const struct ovs_edit *e,
-		      const char *what)
-{
-	int r = ovs_change_once(s, call, port, e, what);
-
-	if (r == -ENOTCONN)
-		r = ovs_change_once(s, call, port, e, what);
-	return r;
-}
-
 /* Close the connection and free the session; accepts NULL, returns
  * NULL. */
 static struct ovs_session *ovs_session_free(struct ovs_session *s)
@@ -1294,6 +1565,7 @@ static struct ovs_session *ovs_session_free(struct ovs_session *s)
 	if (!s)
 		return NULL;
 	ovs_disconnect(s);
+	ovs_queue_clear(s);
 	free(s->buf);
 	free(s->target);
 	free(s->bridge);
@@ -1415,7 +1687,6 @@ static int ovs_set_port(void *session, struct hil_call *call, const char *port,
 			const char *channel, const char *vlan)
 {
 	struct ovs_edit e;
-	char what[96];
 	int r;
 
 	if (ovs_port_valid(port) < 0) {
@@ -1425,11 +1696,7 @@ static int ovs_set_port(void *session, struct hil_call *call, const char *port,
 	r = ovs_edit_parse(call, port, channel, vlan, &e);
 	if (r < 0)
 		return r;
-	if (vlan)
-		snprintf(what, sizeof(what), "set %s=%d", channel, e.vlan);
-	else
-		snprintf(what, sizeof(what), "clear %s", channel);
-	return ovs_change(session, call, port, &e, what);
+	return ovs_queue_edit(session, call, port, &e);
 }
 
 static int ovs_revert_port(void *session, struct hil_call *call,
@@ -1441,7 +1708,7 @@ static int ovs_revert_port(void *session, struct hil_call *call,
 		ovs_host->set_error(call, "invalid port name");
 		return -EINVAL;
 	}
-	return ovs_change(session, call, port, &e, "revert");
+	return ovs_queue_edit(session, call, port, &e);
 }
 
 static int ovs_get_port_once(struct ovs_session *s, struct hil_call *call,
@@ -1456,7 +1723,7 @@ static int ovs_get_port_once(struct ovs_session *s, struct hil_call *call,
 
 	r = ovs_port_read(s, call, port, &cur);
 	if (r == 0)
-		r = ovs_port_confirm(s, call, port, cur.uuid, 0);
+		r = ovs_port_on_bridge(s, call, port, cur.uuid);
 	if (r < 0)
 		goto out;
 	/* Saying "nothing" for a port open to every VLAN would tell hild
@@ -1503,33 +1770,13 @@ static int ovs_get_port(void *session, struct hil_call *call, const char *port,
 }
 
 /* Open vSwitch keeps its database on disk as it commits: save has
- * nothing to do.  With wait_vswitchd = batch, closing is where the
- * session's changes must have reached the datapath. */
+ * nothing to do.  What was queued and never committed is dropped. */
 static int ovs_session_close(void *session, struct hil_call *call, int save)
 {
-	struct ovs_session *s = session;
-	json_t *ops, *results = NULL;
-	long failed = -1;
-	int r = 0;
-
-	if (!s)
-		return 0;
-	if (ovs_wait_vswitchd == OVS_WAIT_BATCH && s->pending_cfg > 0 && call) {
-		ops = json_pack("[o]", ovs_op_applied(s->pending_cfg,
-						      ovs_wait_budget(call)));
-		r = ops ? ovs_transact(s, call, ops, &results, &failed)
-			: ovs_nomem(call, NULL);
-		if (r == 0 && failed >= 0) {
-			ovs_host->set_error(call,
-					    "ovs-vswitchd did not apply the "
-					    "session's changes in time (is it "
-					    "running?)");
-			r = -ETIMEDOUT;
-		}
-		json_decref(results);
-	}
-	ovs_session_free(s);
-	return r;
+	(void)call;
+	(void)save;
+	ovs_session_free(session);
+	return 0;
 }
 
 static int ovs_init(const struct hil_host *host)
@@ -1540,7 +1787,7 @@ static int ovs_init(const struct hil_host *host)
 
 	ovs_host = host;
 	ovs_parking_vlan = OVS_PARKING_VLAN;
-	ovs_wait_vswitchd = OVS_WAIT_EACH;
+	ovs_wait_vswitchd = true;
 	v = host->option("ovs", "parking_vlan");
 	if (v) {
 		errno = 0;
@@ -1583,6 +1830,7 @@ static const struct hil_switch_ops ovs_ops = {
 	.revert_port = ovs_revert_port,
 	.get_port = ovs_get_port,
 	.session_close = ovs_session_close,
+	.session_commit = ovs_session_commit,
 };
 
 HIL_PLUGIN_ENTRY = {
