@@ -105,7 +105,8 @@ static const struct hsconf_kw hsconf_kws[] = {
 	KN(min_loan, "10", 0, 3600,
 	   "seconds of loan that must be left to start lending"),
 	KN(action_timeout, "60", 1, 3600,
-	   "seconds to wait for a networking action"),
+	   "seconds to wait for a networking action or a queued OBM "
+	   "operation"),
 	KN(boot_timeout, "600", 5, 86400,
 	   "seconds for a returned node's slurmd to register before it is "
 	   "powered on again"),

@@ -1,11 +1,14 @@
-/* hilx.c - loan records as node metadata, and users' projects (hilx.h). */
+/* hilx.c - loan records as node metadata, OBM operations, and users'
+ * projects (hilx.h). */
 #include "config.h"
 
 #include "hilx.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -16,6 +19,24 @@ static const char *const hilx_phases[] = {
 };
 
 #define N_PHASES (sizeof(hilx_phases) / sizeof(hilx_phases[0]))
+
+#define HILX_POLL_MIN_MS 100  /* first pause polling a queued operation */
+#define HILX_POLL_MAX_MS 2000 /* longest pause */
+
+/* Each OBM operation: its call and whether it carries a boot device. */
+static const struct {
+	const char *name;
+	const char *method;
+	const char *path; /* format of hil_client_call(): the node's %L */
+	bool bootdev;
+} hilx_obms[] = {
+	[HILX_POWER_ON] = {"power on", "POST", "node/%L/power_on", false},
+	[HILX_POWER_OFF] = {"power off", "POST", "node/%L/power_off", false},
+	[HILX_SET_BOOTDEV] = {"set boot device", "PUT", "node/%L/boot_device",
+			      true},
+};
+
+#define N_OBMS (sizeof(hilx_obms) / sizeof(hilx_obms[0]))
 
 const char *hilx_phase_name(enum hilx_phase phase)
 {
@@ -125,7 +146,7 @@ static int hilx_int(json_t *o, const char *key, long long min, long long max,
 
 static int hilx_decode(json_t *o, struct hilx_meta *m)
 {
-	long long uid, job, end, on;
+	long long uid, job, end, on, submit = 0;
 	json_t *nets, *v;
 	const char *phase;
 	size_t i;
@@ -143,8 +164,11 @@ static int hilx_decode(json_t *o, struct hilx_meta *m)
 	if (hilx_int(o, "uid", 0, 4294967294LL, &uid) < 0 ||
 	    hilx_int(o, "job", 1, 4294967294LL, &job) < 0 ||
 	    hilx_int(o, "end", 0, 99999999999LL, &end) < 0 ||
-	    hilx_int(o, "powered_on", 0, 99999999999LL, &on) < 0)
+	    hilx_int(o, "powered_on", 0, 99999999999LL, &on) < 0 ||
+	    (json_object_get(o, "submit") &&
+	     hilx_int(o, "submit", 0, 99999999999LL, &submit) < 0))
 		return -EINVAL;
+	m->submit = submit;
 	m->uid = (unsigned long)uid;
 	m->job = (uint32_t)job;
 	m->end = end;
@@ -235,10 +259,11 @@ static json_t *hilx_encode(const struct hilx_meta *m)
 			return NULL;
 		}
 	/* "o" hands nets over to the new object. */
-	o = json_pack("{ss ss ss ss ss sI sI sI ss sb sI so}", "loan", m->loan,
-		      "project", m->project, "home", m->home, "user", m->user,
-		      "nodes", m->nodes, "uid", (json_int_t)m->uid, "job",
-		      (json_int_t)m->job, "end", (json_int_t)m->end, "phase",
+	o = json_pack("{ss ss ss ss ss sI sI sI sI ss sb sI so}", "loan",
+		      m->loan, "project", m->project, "home", m->home, "user",
+		      m->user, "nodes", m->nodes, "uid", (json_int_t)m->uid,
+		      "job", (json_int_t)m->job, "submit",
+		      (json_int_t)m->submit, "end", (json_int_t)m->end, "phase",
 		      hilx_phase_name(m->phase), "touched", (int)m->touched,
 		      "powered_on", (json_int_t)m->powered_on, "networks",
 		      nets);
@@ -339,4 +364,119 @@ int hilx_user_access(struct hil_client *c, const char *user,
 	json_decref(reply);
 	*ret_access = a;
 	return 0;
+}
+
+const char *hilx_obm_name(enum hilx_obm op)
+{
+	return (size_t)op < N_OBMS ? hilx_obms[op].name : "?";
+}
+
+static long long hilx_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hilx_sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Poll OBM operation id until it is no longer pending, at most
+ * timeout_ms. */
+static int hilx_obm_wait(struct hil_client *c, const char *node,
+			 const char *what, const char *id, long timeout_ms,
+			 struct hil_error *err)
+{
+	long long deadline = hilx_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long pause = HILX_POLL_MIN_MS;
+
+	for (;;) {
+		json_t *reply = NULL;
+		const char *st, *why;
+		long long left;
+		int r;
+
+		r = hil_client_call(c, "GET", NULL, &reply, err,
+				    "obm_action/%L", id);
+		if (r < 0)
+			return r;
+		st = json_string_value(json_object_get(reply, "status"));
+		why = json_string_value(json_object_get(reply, "error"));
+		r = 1;
+		if (st && strcmp(st, "DONE") == 0) {
+			r = 0;
+		} else if (st && strcmp(st, "ERROR") == 0) {
+			*err = (struct hil_error){.status = 200};
+			snprintf(err->type, sizeof(err->type), "OBMError");
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s of node '%s' failed: %s", what, node,
+				 why ? why : "(no reason given)");
+			r = -EREMOTEIO;
+		} else if (!st || strcmp(st, "PENDING") != 0) {
+			*err = (struct hil_error){.status = 200};
+			snprintf(err->type, sizeof(err->type), "%s",
+				 HIL_ERR_PROTOCOL);
+			snprintf(err->msg, sizeof(err->msg),
+				 "OBM action '%s' has unknown status '%.32s'",
+				 id, st ? st : "(none)");
+			r = -EBADMSG;
+		}
+		json_decref(reply);
+		if (r <= 0)
+			return r;
+		left = deadline - hilx_now_ms();
+		if (left <= 0) {
+			*err = (struct hil_error){0};
+			snprintf(err->type, sizeof(err->type), "%s",
+				 HIL_ERR_TIMEOUT);
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s of node '%s' still queued after %ld ms "
+				 "(OBM action '%s')",
+				 what, node, timeout_ms, id);
+			return -EINPROGRESS;
+		}
+		hilx_sleep_ms(pause < left ? pause : (long)left);
+		pause = pause * 2 > HILX_POLL_MAX_MS ? HILX_POLL_MAX_MS
+						     : pause * 2;
+	}
+}
+
+int hilx_obm(struct hil_client *c, const char *node, enum hilx_obm op,
+	     const char *bootdev, long timeout_ms, struct hil_error *err)
+{
+	json_t *body = NULL, *reply = NULL;
+	const char *id;
+	char idbuf[128];
+	int r;
+
+	if ((size_t)op >= N_OBMS || (hilx_obms[op].bootdev && !bootdev))
+		return -EINVAL;
+	if (hilx_obms[op].bootdev) {
+		body = json_pack("{ss}", "bootdev", bootdev);
+		if (!body)
+			return -ENOMEM;
+	}
+	r = hil_client_call(c, hilx_obms[op].method, body, &reply, err,
+			    hilx_obms[op].path, node);
+	json_decref(body);
+	if (r < 0)
+		return r;
+	/* 200 answers nothing (or a power status); 202 the queued
+	 * operation's id. */
+	id = json_string_value(json_object_get(reply, "status_id"));
+	if (!id) {
+		json_decref(reply);
+		return 0;
+	}
+	snprintf(idbuf, sizeof(idbuf), "%s", id);
+	json_decref(reply);
+	return hilx_obm_wait(c, node, hilx_obms[op].name, idbuf, timeout_ms,
+			     err);
 }

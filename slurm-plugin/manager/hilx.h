@@ -1,7 +1,8 @@
 /*
  * hilx.h - the HIL calls of the loan manager that speak JSON of their own
  * (hilx.c is its one file that includes jansson): the loan record kept as
- * node metadata, and a user's project memberships.
+ * node metadata, OBM operations waited for to their end, and a user's
+ * project memberships.
  *
  * The loan record is the ground truth of a loan: the loan manager writes
  * it to every node of the loan, under the metadata key HILX_META_KEY, and
@@ -45,7 +46,8 @@ struct hilx_meta {
 	char *why;     /* why it is returning; NULL before */
 	unsigned long uid;
 	uint32_t job;
-	long long end; /* epoch seconds */
+	long long submit; /* the job's submit time; 0: not recorded */
+	long long end;	  /* epoch seconds */
 	enum hilx_phase phase;
 	bool touched; /* it was being lent: return powers it off and on */
 	long long powered_on; /* epoch of the return's power on; 0: not yet */
@@ -75,6 +77,27 @@ int hilx_meta_delete(struct hil_client *c, const char *node,
 
 /* Record the node's current networks (every NIC, every channel) in m. */
 int hilx_meta_snapshot(struct hilx_meta *m, const struct hil_node *node);
+
+/* The OBM operations of the loan manager. */
+enum hilx_obm {
+	HILX_POWER_ON,
+	HILX_POWER_OFF,
+	HILX_SET_BOOTDEV,
+};
+
+const char *hilx_obm_name(enum hilx_obm op);
+
+/*
+ * Apply OBM operation op to node (bootdev: the boot device of
+ * HILX_SET_BOOTDEV) and wait until hild has carried it out.  hild answers
+ * when the operation is done, or 202 with its id when it is still queued
+ * behind others; then GET /v0/obm_action/<id> is polled for at most
+ * timeout_ms more.  Returns 0 when the operation is DONE, -EREMOTEIO (err
+ * holds the driver's reason) when it ended in ERROR, -EINPROGRESS when it
+ * is still pending after timeout_ms, or an error as hil_client_call().
+ */
+int hilx_obm(struct hil_client *c, const char *node, enum hilx_obm op,
+	     const char *bootdev, long timeout_ms, struct hil_error *err);
 
 enum hilx_access {
 	HILX_NO_USER,	/* no such HIL user */

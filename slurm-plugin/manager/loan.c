@@ -25,7 +25,9 @@
 #include "names.h"
 #include "slurmapi.h"
 
-#define LOAN_SOON_MS	 500  /* next pass when something is moving */
+#define LOAN_SOON_MS	 200  /* next pass when something is about to move */
+#define LOAN_SLOW_MS	 2000 /* next pass while a node boots */
+#define LOAN_BOOT_FAST	 10   /* s after power on to look at LOAN_SOON_MS */
 #define LOAN_RESV_SLACK	 5    /* s: no reserve reservation this near its end */
 #define LOAN_END_FUZZ	 60   /* s: a reservation end this close is right */
 #define LOAN_NAME_TRIES	 1000 /* start times tried for a free loan name */
@@ -214,9 +216,11 @@ static bool pass_interrupted(struct pass *p)
 	return p->interrupted && p->interrupted(p->arg);
 }
 
-static void pass_soon(struct pass *p)
+/* Ask for the next pass within ms. */
+static void pass_soon(struct pass *p, int ms)
 {
-	p->soon = LOAN_SOON_MS;
+	if (!p->soon || ms < p->soon)
+		p->soon = ms;
 }
 
 static struct slurmapi_node *pass_slurm_node(struct pass *p, const char *name)
@@ -417,35 +421,36 @@ static int step_obm(struct pass *p, struct pnode *n, bool on)
 	return step_check(p);
 }
 
-static int step_power(struct pass *p, struct pnode *n, bool on)
+/* Power the node on or off, or set its boot device: done when hild says
+ * the operation is done (it may be queued behind others on the BMC). */
+static int step_obm_op(struct pass *p, struct pnode *n, enum hilx_obm op)
 {
 	struct hil_error err = {0};
 	int r;
 
-	if (on)
-		r = hil_node_power_on(p->m->hil, n->name, &err);
-	else
-		r = hil_node_power_off(p->m->hil, n->name, &err);
+	r = hilx_obm(p->m->hil, n->name, op, p->conf->boot_device,
+		     (long)p->conf->action_timeout * 1000, &err);
 	if (r < 0)
-		return step_fail(p, n, on ? "power it on" : "power it off", r,
-				 &err);
-	hslog_info("loan '%s': node '%s': powered %s", n->meta->loan, n->name,
-		   on ? "on" : "off");
+		return step_fail(p, n, hilx_obm_name(op), r, &err);
+	if (op == HILX_SET_BOOTDEV)
+		hslog_info("loan '%s': node '%s': boot device '%s' set",
+			   n->meta->loan, n->name, p->conf->boot_device);
+	else
+		hslog_info("loan '%s': node '%s': powered %s", n->meta->loan,
+			   n->name, op == HILX_POWER_ON ? "on" : "off");
 	return step_check(p);
+}
+
+static int step_power(struct pass *p, struct pnode *n, bool on)
+{
+	return step_obm_op(p, n, on ? HILX_POWER_ON : HILX_POWER_OFF);
 }
 
 static int step_bootdev(struct pass *p, struct pnode *n)
 {
-	struct hil_error err = {0};
-	int r;
-
 	if (!*p->conf->boot_device)
 		return 0;
-	r = hil_node_set_bootdev(p->m->hil, n->name, p->conf->boot_device,
-				 &err);
-	if (r < 0)
-		return step_fail(p, n, "set its boot device", r, &err);
-	return step_check(p);
+	return step_obm_op(p, n, HILX_SET_BOOTDEV);
 }
 
 /* Wait for a queued networking action; 0 when it is DONE. */
@@ -600,11 +605,12 @@ static int step_drain(struct pass *p, struct pnode *n, const char *reason)
 		return 0;
 	r = slurmapi_node_drain(n->name, reason);
 	if (r < 0) {
-		hslog_warn("could not drain node '%s': %s", n->name,
-			   slurmapi_error());
+		hslog_warn("loan '%s': node '%s': could not drain it: %s",
+			   n->meta->loan, n->name, slurmapi_error());
 		return r;
 	}
-	hslog_info("node '%s': drained in SLURM: %s", n->name, reason);
+	hslog_info("loan '%s': node '%s': drained in SLURM: %s", n->meta->loan,
+		   n->name, reason);
 	n->sn->drained = true;
 	free(n->sn->reason);
 	n->sn->reason = strdup(reason);
@@ -684,7 +690,12 @@ static int node_resume(struct pass *p, struct pnode *n)
 
 	if (n->sn && ((n->sn->drained && names_reason_ours(n->sn->reason)) ||
 		      n->sn->down)) {
-		r = slurmapi_node_resume(n->name);
+		/* Its slurmd has registered since the power on: IDLE,
+		 * since RESUME would have SLURM wait for another
+		 * registration (the next ping cycle). */
+		r = slurmapi_node_idle(n->name);
+		if (r == -EINVAL)
+			r = slurmapi_node_resume(n->name);
 		if (r < 0) {
 			hslog_warn("loan '%s': node '%s': could not resume it "
 				   "in SLURM: %s",
@@ -739,7 +750,9 @@ static int node_return(struct pass *p, struct pnode *n)
 		return node_resume(p, n);
 	if (m->powered_on &&
 	    p->now - m->powered_on < (time_t)p->conf->boot_timeout) {
-		pass_soon(p);
+		pass_soon(p, p->now - m->powered_on < LOAN_BOOT_FAST
+				     ? LOAN_SOON_MS
+				     : LOAN_SLOW_MS);
 		return 0;
 	}
 	if (m->powered_on)
@@ -753,7 +766,7 @@ static int node_return(struct pass *p, struct pnode *n)
 	    (r = step_power(p, n, true)) < 0 || (r = step_obm(p, n, false)) < 0)
 		return r;
 	m->powered_on = t0;
-	pass_soon(p);
+	pass_soon(p, LOAN_SOON_MS);
 	return step_meta(p, n);
 }
 
@@ -800,7 +813,10 @@ static int node_advance(struct pass *p, struct pnode *n)
 			if ((r = step_returning(p, n, why)) < 0)
 				return r;
 		} else if (n->sn && n->sn->busy) {
-			pass_soon(p); /* the job has not left it yet */
+			/* The job has not left it yet: its epilog's poke
+			 * says when it does; an ending job soon will. */
+			if (n->sn->completing)
+				pass_soon(p, LOAN_SOON_MS);
 			return 0;
 		} else if (m->end - p->now < (long long)p->conf->min_loan) {
 			if ((r = step_returning(p, n,
@@ -1147,6 +1163,12 @@ static int req_authorize(struct loan_mgr *m, unsigned long uid,
 		return -EPERM;
 	}
 	r = hilx_user_access(m->hil, hu, project, &a, &err);
+	if (r == -ENOENT || r == -EOPNOTSUPP) {
+		REPLY("refused hild keeps no local users (an auth plugin such "
+		      "as keystone decides): project membership cannot be "
+		      "checked");
+		return -EPERM;
+	}
 	if (r < 0) {
 		REPLY("error could not read hild's users: %s", err.msg);
 		return r;
@@ -1217,16 +1239,38 @@ static int req_add_name(char ***v, size_t *n, const char *name)
 	return 0;
 }
 
+/* Whether loan record m was made for job (the id, its uid, and its submit
+ * time when both know it: slurmctld may give a lost job's id again). */
+static bool req_same_job(const struct hilx_meta *m,
+			 const struct slurmapi_job *job, unsigned long jobid)
+{
+	return m->job == jobid && m->uid == job->uid &&
+	       (!m->submit || !job->submit ||
+		m->submit == (long long)job->submit);
+}
+
+static bool req_resv_exists(const struct slurmapi_resv *rv, size_t n,
+			    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rv[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 /*
  * The loan job already holds on nodes other than its own (skip): slurmctld
- * may run a job again (a crash lost its end, or it was requeued), and a
- * job gets one loan.  Looks at the nodes of uid's reservations and of
- * drain reasons naming uid's loans.  Returns 1 with the loan's name in
- * buf, 0 when it has none, or a negative errno.
+ * may run a job again (a crash lost its end, or it was requeued), maybe
+ * on other nodes, and a job gets one loan.  The loan records in HIL say,
+ * not SLURM's marks (a slurmctld killed with -9 may have lost the
+ * reservations and drains of a loan it had just seen made): every SLURM
+ * node is read from HIL, those SLURM's marks point at first.  Returns 1
+ * with the loan's name in buf, 0 when it has none, or a negative errno
+ * (err set for a HIL failure).
  */
-static int req_job_loan(struct loan_mgr *m, unsigned long jobid,
-			unsigned long uid, char **skip, char *buf,
-			size_t buflen)
+static int req_job_loan(struct loan_mgr *m, const struct slurmapi_job *job,
+			unsigned long jobid, char **skip, char *buf,
+			size_t buflen, struct hil_error *err)
 {
 	struct slurmapi_resv *rv = NULL;
 	struct slurmapi_node *sn = NULL;
@@ -1240,12 +1284,12 @@ static int req_job_loan(struct loan_mgr *m, unsigned long jobid,
 		r = slurmapi_nodes(&sn, &n_sn);
 	if (r < 0)
 		goto out;
-	snprintf(tag, sizeof(tag), "_%lu_", uid);
+	snprintf(tag, sizeof(tag), "_%lu_", (unsigned long)job->uid);
 	for (size_t i = 0; i < n_rv && r >= 0; i++) {
 		char **h = NULL;
 
 		if (names_loan_parse(rv[i].name, m->conf->prefix, &nl) < 0 ||
-		    nl.uid != uid ||
+		    nl.uid != job->uid ||
 		    slurmapi_hostlist_expand(rv[i].nodes, &h) < 0)
 			continue;
 		for (size_t k = 0; h[k] && r >= 0; k++)
@@ -1256,8 +1300,9 @@ static int req_job_loan(struct loan_mgr *m, unsigned long jobid,
 		if (names_reason_ours(sn[i].reason) &&
 		    strstr(sn[i].reason, tag))
 			r = req_add_name(&names, &n, sn[i].name);
+	for (size_t i = 0; i < n_sn && r >= 0; i++)
+		r = req_add_name(&names, &n, sn[i].name);
 	for (size_t i = 0; i < n && r >= 0; i++) {
-		struct hil_error err = {0};
 		struct hil_node *hn = NULL;
 		struct hilx_meta *meta = NULL;
 		bool mine = false;
@@ -1266,15 +1311,19 @@ static int req_job_loan(struct loan_mgr *m, unsigned long jobid,
 			mine = strcmp(skip[k], names[i]) == 0;
 		if (mine)
 			continue;
-		r = hil_node_show(m->hil, names[i], &hn, &err);
+		r = hil_node_show(m->hil, names[i], &hn, err);
 		if (r == -ENOENT) {
 			r = 0;
 			continue;
 		}
 		if (r < 0)
 			break;
-		if (hilx_meta_get(hn, &meta) == 0 && meta->job == jobid &&
-		    meta->uid == uid) {
+		/* A record still "requested" counts once its reservation,
+		 * the request's commit, exists (as in node_advance()). */
+		if (hilx_meta_get(hn, &meta) == 0 &&
+		    req_same_job(meta, job, jobid) &&
+		    (meta->phase != HILX_REQUESTED ||
+		     req_resv_exists(rv, n_rv, meta->loan))) {
 			snprintf(buf, buflen, "%s", meta->loan);
 			r = 1;
 		}
@@ -1294,6 +1343,11 @@ out:
 static void req_rollback(struct loan_mgr *m, struct pnode *v, size_t n,
 			 const char *loan)
 {
+	if (n == 0)
+		return;
+	hslog_notice("loan '%s': request not completed; its records are "
+		     "removed",
+		     loan);
 	for (size_t i = 0; i < n; i++) {
 		struct hil_error err = {0};
 
@@ -1372,9 +1426,10 @@ static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
 			      LOAN_REPLY_NODES, nodes);
 			goto out;
 		}
-	r = req_job_loan(m, jobid, uid, names, loan, sizeof(loan));
+	r = req_job_loan(m, &job, jobid, names, loan, sizeof(loan), &err);
 	if (r < 0) {
-		REPLY("error could not look for job %lu's loan", jobid);
+		REPLY("error could not look for job %lu's loan: %s", jobid,
+		      err.status || err.msg[0] ? err.msg : slurmapi_error());
 		goto out;
 	}
 	if (r == 1) {
@@ -1405,7 +1460,7 @@ static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
 			      v[i].name);
 			goto out;
 		}
-		if (v[i].meta && v[i].meta->job != jobid) {
+		if (v[i].meta && !req_same_job(v[i].meta, &job, jobid)) {
 			REPLY("refused node '%s' is on loan '%s' already",
 			      v[i].name, v[i].meta->loan);
 			goto out;
@@ -1457,6 +1512,7 @@ static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
 		.nodes = job.nodes,
 		.uid = uid,
 		.job = (uint32_t)jobid,
+		.submit = (long long)job.submit,
 		.end = end,
 		.phase = HILX_REQUESTED,
 	};

@@ -109,6 +109,7 @@ int slurmapi_nodes(struct slurmapi_node **ret_nodes, size_t *ret_n)
 		o->busy = base == NODE_STATE_ALLOCATED ||
 			  base == NODE_STATE_MIXED ||
 			  (ni->node_state & NODE_STATE_COMPLETING);
+		o->completing = ni->node_state & NODE_STATE_COMPLETING;
 		o->slurmd_start = ni->slurmd_start_time;
 		s = slurm_node_state_string_compact(ni->node_state);
 		snprintf(o->state, sizeof(o->state), "%s", s ? s : "?");
@@ -199,6 +200,7 @@ int slurmapi_job(uint32_t id, struct slurmapi_job *ret_job)
 	j.uid = ji->user_id;
 	j.running = base == JOB_RUNNING;
 	j.finished = base >= JOB_COMPLETE;
+	j.submit = ji->submit_time;
 	j.start = ji->start_time;
 	j.end = ji->time_limit == INFINITE || ji->time_limit == NO_VAL
 			? 0
@@ -290,6 +292,14 @@ int slurmapi_node_drain(const char *nodes, const char *reason)
 int slurmapi_node_resume(const char *nodes)
 {
 	return slurmapi_node_update(nodes, NODE_RESUME, NULL);
+}
+
+int slurmapi_node_idle(const char *nodes)
+{
+	int r = slurmapi_node_update(nodes, NODE_STATE_IDLE, NULL);
+
+	return r < 0 && slurm_get_errno() == ESLURM_INVALID_NODE_STATE ? -EINVAL
+								       : r;
 }
 
 int slurmapi_job_update(uint32_t id, const char *admin_comment, int requeue)

@@ -19,6 +19,7 @@ struct slurmapi_node {
 	bool down;	     /* base state DOWN */
 	bool responding;     /* slurmd answers (no NO_RESPOND flag) */
 	bool busy;	     /* allocated, mixed or completing: jobs on it */
+	bool completing;     /* its jobs are ending (epilogs) */
 	time_t slurmd_start; /* when its slurmd started (0: unknown) */
 	char state[64];	     /* for the log: "idle+drain" */
 };
@@ -36,6 +37,8 @@ struct slurmapi_job {
 	bool running;  /* RUNNING (prolog or script) */
 	bool finished; /* in a final state */
 	char *nodes;   /* NULL when none */
+	time_t submit; /* the same for a job run again; a new job that got
+			* the id again (slurmctld lost state) differs */
 	time_t start;
 	time_t end; /* expected end; 0 when it has no time limit */
 	unsigned restarts;
@@ -76,9 +79,14 @@ int slurmapi_resv_update(const char *name, const char *nodes, time_t end);
 /* Returns 0 (also when it was gone already) or a negative errno. */
 int slurmapi_resv_delete(const char *name);
 
-/* DRAIN nodes with reason as the uid we run as, or RESUME them. */
+/* DRAIN nodes with reason as the uid we run as, or RESUME them (SLURM
+ * then waits for the nodes to register again before it uses them). */
 int slurmapi_node_drain(const char *nodes, const char *reason);
 int slurmapi_node_resume(const char *nodes);
+/* Make nodes IDLE: as RESUME, for nodes whose slurmd has just registered
+ * (no second registration is awaited).  Returns 0, -EINVAL when this
+ * slurmctld refuses the transition, or another negative errno. */
+int slurmapi_node_idle(const char *nodes);
 
 /* Set a job's admin comment (NULL: keep) and requeue flag (-1: keep). */
 int slurmapi_job_update(uint32_t id, const char *admin_comment, int requeue);

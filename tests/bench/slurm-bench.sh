@@ -10,8 +10,9 @@
 # slurm and until they are idle (schedulable) in SLURM.  Prints the
 # median, minimum and maximum of each, and the loan manager's own share
 # from its log.  BENCH_HOLD=SECONDS keeps each loan that long before its
-# release (SLURM notices the stopped slurmd after its ping interval).  Prints figures; never fails on time.  Needs root and the
-# SLURM packages, like the suite.
+# release (SLURM notices the stopped slurmd after its ping interval).
+# Prints figures; never fails on time.  Needs root and the SLURM packages,
+# like the suite.
 set -u
 umask 077
 src=$(cd "$(dirname "$0")/../.." && pwd)

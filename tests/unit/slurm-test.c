@@ -1,15 +1,22 @@
 /*
  * slurm-test.c - the pure parts of the SLURM integration: project and
- * loan names, drain reasons, hil-slurm.conf, the control protocol, and
- * loan records as node metadata.
+ * loan names, drain reasons, hil-slurm.conf, the control protocol, loan
+ * records as node metadata, and OBM operations waited for to their end
+ * (against a scripted HTTP server in a child process).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -313,8 +320,9 @@ static void test_meta(void)
 			   got->job == 12 && got->end == 99 && got->touched &&
 			   got->n_nets == 1 &&
 			   strcmp(got->nets[0].network, "net") == 0 &&
-			   got->why == NULL,
-		   "every field survives");
+			   got->why == NULL && got->submit == 0,
+		   "every field survives (a record of before submit times "
+		   "has none)");
 		dup = hilx_meta_dup(got);
 		ok(dup && dup != got && strcmp(dup->loan, "L") == 0 &&
 			   dup->n_nets == 1 && dup->nets != got->nets,
@@ -322,6 +330,22 @@ static void test_meta(void)
 		hilx_meta_free(dup);
 		got = hilx_meta_free(got);
 	}
+	md.value = "{\"loan\": \"L\", \"project\": \"foo\", \"home\": "
+		   "\"slurm\", \"user\": \"alice\", \"nodes\": \"n1\", "
+		   "\"uid\": 1001, \"job\": 12, \"submit\": 1700000000, "
+		   "\"end\": 99, \"phase\": \"lent\", \"touched\": true, "
+		   "\"powered_on\": 0, \"networks\": []}";
+	is_int(hilx_meta_get(&node, &got), 0,
+	       "read a record with a submit time");
+	ok(got && got->submit == 1700000000, "the job's submit time");
+	got = hilx_meta_free(got);
+	md.value = "{\"loan\": \"L\", \"project\": \"foo\", \"home\": "
+		   "\"slurm\", \"user\": \"alice\", \"nodes\": \"n1\", "
+		   "\"uid\": 1001, \"job\": 12, \"submit\": \"soon\", "
+		   "\"end\": 99, \"phase\": \"lent\", \"touched\": true, "
+		   "\"powered_on\": 0, \"networks\": []}";
+	is_int(hilx_meta_get(&node, &got), -EINVAL,
+	       "a submit time that is not a number is refused");
 	md.value = "{\"loan\": \"L\", \"phase\": \"lent\"}";
 	is_int(hilx_meta_get(&node, &got), -EINVAL,
 	       "a record missing fields is refused");
@@ -345,6 +369,305 @@ static void test_meta(void)
 	free(m.nets);
 }
 
+/* ------------------------------------------------------------------ */
+/* OBM operations against a scripted hild */
+
+#define FAKE_MAX_REQUEST 8192 /* bytes of one request */
+#define FAKE_IDLE_MS	 1000 /* the client is done after this long */
+
+/* One exchange: the request expected and the answer. */
+struct fake_step {
+	const char *request; /* "METHOD /v0/path" */
+	const char *body;    /* a part the request's body has, or NULL */
+	int status;
+	const char *reply; /* JSON, "" for none */
+};
+
+/* Read one request from fd into buf; 0 at the end of the connection. */
+static ssize_t fake_read(int fd, char *buf, size_t len)
+{
+	size_t have = 0, need = 0;
+	char *end;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + have, len - 1 - have);
+
+		if (n <= 0)
+			return n;
+		have += (size_t)n;
+		buf[have] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (end && !need) {
+			const char *cl = strcasestr(buf, "content-length:");
+
+			need = (size_t)(end + 4 - buf) +
+			       (cl && cl < end ? strtoul(cl + 15, NULL, 10)
+					       : 0);
+		}
+		if ((end && have >= need) || have == len - 1)
+			return (ssize_t)have;
+	}
+}
+
+/* The child: answer requests on lfd by the script (the last step
+ * repeats when repeat is set); exit with the number of requests that
+ * were not the expected ones, plus the steps never asked for. */
+static void fake_serve(int lfd, const struct fake_step *steps, size_t n,
+		       bool repeat)
+{
+	char buf[FAKE_MAX_REQUEST], out[FAKE_MAX_REQUEST];
+	size_t i = 0;
+	int bad = 0, fd = -1;
+
+	for (;;) {
+		const struct fake_step *st;
+		ssize_t got;
+		int len;
+
+		if (fd < 0) {
+			struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+
+			if (poll(&pfd, 1, FAKE_IDLE_MS) <= 0)
+				break;
+			fd = accept(lfd, NULL, NULL);
+			if (fd < 0)
+				break;
+		}
+		got = fake_read(fd, buf, sizeof(buf));
+		if (got <= 0) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		st = i < n ? &steps[i] : repeat ? &steps[n - 1] : NULL;
+		i++;
+		if (!st ||
+		    strncmp(buf, st->request, strlen(st->request)) != 0 ||
+		    buf[strlen(st->request)] != ' ' ||
+		    (st->body && !strstr(strstr(buf, "\r\n\r\n"), st->body))) {
+			fprintf(stderr, "# unexpected request %zu: %.80s\n", i,
+				buf);
+			bad++;
+		}
+		len = snprintf(
+			out, sizeof(out),
+			"HTTP/1.1 %d X\r\nContent-Type: "
+			"application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			st ? st->status : 500, st ? strlen(st->reply) : 2,
+			st ? st->reply : "{}");
+		if (write(fd, out, (size_t)len) != len)
+			bad++;
+	}
+	if (i < n)
+		bad += (int)(n - i);
+	_exit(bad > 100 ? 100 : bad);
+}
+
+/* Start the scripted server; a client of it in *ret_client.  Returns
+ * the child's pid, or -1. */
+static pid_t fake_start(const struct fake_step *steps, size_t n, bool repeat,
+			struct hil_client **ret_client)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	char url[64];
+	pid_t pid;
+	int lfd;
+
+	*ret_client = NULL;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(lfd, 8) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen) < 0) {
+		if (lfd >= 0)
+			close(lfd);
+		return -1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		fake_serve(lfd, steps, n, repeat);
+	close(lfd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u",
+		 (unsigned)ntohs(a.sin_port));
+	if (pid > 0 && hil_client_new(url, NULL, NULL, ret_client) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* Free the client and return the script's verdict: 0 when every
+ * request was the expected one, -1 when the server did not end well. */
+static int fake_end(pid_t pid, struct hil_client *c)
+{
+	int st = 0;
+
+	hil_client_free(c);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* Run hilx_obm(op) against the script; returns its result, with the
+ * script's verdict in *ret_bad. */
+static int fake_obm(const struct fake_step *steps, size_t n, bool repeat,
+		    enum hilx_obm op, const char *bootdev, long timeout_ms,
+		    struct hil_error *err, int *ret_bad)
+{
+	struct hil_client *c;
+	pid_t pid = fake_start(steps, n, repeat, &c);
+	int r = -EIO;
+
+	if (pid > 0)
+		r = hilx_obm(c, "n1", op, bootdev, timeout_ms, err);
+	*ret_bad = fake_end(pid, c);
+	return r;
+}
+
+/* Run hilx_user_access(user, "foo") against one answer. */
+static int fake_access(int status, const char *reply, const char *user,
+		       enum hilx_access *ret_access, int *ret_bad)
+{
+	const struct fake_step step = {"GET /v0/auth/basic/users", NULL, status,
+				       reply};
+	struct hil_error err = {0};
+	struct hil_client *c;
+	pid_t pid = fake_start(&step, 1, false, &c);
+	int r = -EIO;
+
+	if (pid > 0)
+		r = hilx_user_access(c, user, "foo", ret_access, &err);
+	*ret_bad = fake_end(pid, c);
+	return r;
+}
+
+/* hilx_meta_put() stores what hilx_meta_get() reads. */
+static void test_meta_put(void)
+{
+	struct hilx_meta m = {
+		.loan = "flexalloc_MOC_reserve_alice_1001_5",
+		.project = "foo",
+		.home = "slurm",
+		.user = "alice",
+		.nodes = "n1",
+		.uid = 1001,
+		.job = 12,
+		.submit = 1700000000,
+		.end = 1700003600,
+		.phase = HILX_RESERVED,
+	};
+	static const struct fake_step put[] = {
+		{"PUT /v0/node/n1/metadata/slurm_loan",
+		 "\"job\":12,\"submit\":1700000000,\"end\":1700003600", 200,
+		 ""},
+	};
+	struct hil_error err = {0};
+	struct hil_client *c;
+	pid_t pid = fake_start(put, 1, false, &c);
+	int r = -EIO;
+
+	if (pid > 0)
+		r = hilx_meta_put(c, "n1", &m, &err);
+	is_int(r, 0, "meta: a record is PUT as the node's metadata");
+	is_int(fake_end(pid, c), 0, "meta: with the job's id and submit time");
+}
+
+static void test_access(void)
+{
+	static const char users[] =
+		"{\"alice\": {\"is_admin\": false, \"projects\": [\"bar\", "
+		"\"foo\"]}, \"bob\": {\"is_admin\": false, \"projects\": "
+		"[\"bar\"]}, \"root\": {\"is_admin\": true, \"projects\": "
+		"[]}}";
+	static const char nf[] = "{\"error\": {\"type\": \"NotFoundError\", "
+				 "\"message\": \"no such endpoint\"}}";
+	enum hilx_access a = HILX_NO_USER;
+	int bad;
+
+	is_int(fake_access(200, users, "alice", &a, &bad), 0,
+	       "access: hild's users are read");
+	ok(a == HILX_MEMBER && bad == 0, "access: a member of the project");
+	fake_access(200, users, "bob", &a, &bad);
+	ok(a == HILX_NO_ACCESS, "access: a user of other projects");
+	fake_access(200, users, "root", &a, &bad);
+	ok(a == HILX_ADMIN, "access: an administrator");
+	fake_access(200, users, "carol", &a, &bad);
+	ok(a == HILX_NO_USER, "access: no such user");
+	/* No local users (an auth plugin such as keystone): the lend is
+	 * refused on these (loan.c). */
+	is_int(fake_access(404, nf, "alice", &a, &bad), -ENOENT,
+	       "access: no user list on this hild is -ENOENT");
+	is_int(fake_access(405, nf, "alice", &a, &bad), -EOPNOTSUPP,
+	       "access: a refused user list is -EOPNOTSUPP");
+}
+
+static void test_obm(void)
+{
+	static const struct fake_step done[] = {
+		{"POST /v0/node/n1/power_on", NULL, 200, ""},
+	};
+	static const struct fake_step queued[] = {
+		{"POST /v0/node/n1/power_off", NULL, 202,
+		 "{\"status_id\": \"0b1e\"}"},
+		{"GET /v0/obm_action/0b1e", NULL, 200,
+		 "{\"status\": \"PENDING\", \"node\": \"n1\"}"},
+		{"GET /v0/obm_action/0b1e", NULL, 200,
+		 "{\"status\": \"DONE\", \"node\": \"n1\"}"},
+	};
+	static const struct fake_step failed[] = {
+		{"POST /v0/node/n1/power_on", NULL, 202,
+		 "{\"status_id\": \"0b1f\"}"},
+		{"GET /v0/obm_action/0b1f", NULL, 200,
+		 "{\"status\": \"ERROR\", \"error\": \"the BMC said no\"}"},
+	};
+	static const struct fake_step stuck[] = {
+		{"POST /v0/node/n1/power_on", NULL, 202,
+		 "{\"status_id\": \"0b20\"}"},
+		{"GET /v0/obm_action/0b20", NULL, 200,
+		 "{\"status\": \"PENDING\"}"},
+	};
+	static const struct fake_step refused[] = {
+		{"POST /v0/node/n1/power_on", NULL, 502,
+		 "{\"error\": {\"type\": \"OBMError\", \"message\": "
+		 "\"no power\"}}"},
+	};
+	static const struct fake_step bootdev[] = {
+		{"PUT /v0/node/n1/boot_device", "\"bootdev\":\"pxe\"", 200, ""},
+	};
+	struct hil_error err = {0};
+	int bad;
+
+	is_int(fake_obm(done, 1, false, HILX_POWER_ON, NULL, 1000, &err, &bad),
+	       0, "obm: an operation answered 200 is done");
+	is_int(bad, 0, "obm: one POST, nothing more");
+	is_int(fake_obm(queued, 3, false, HILX_POWER_OFF, NULL, 5000, &err,
+			&bad),
+	       0, "obm: a 202 is done once its operation says DONE");
+	is_int(bad, 0, "obm: the operation is polled until then");
+	err = (struct hil_error){0};
+	is_int(fake_obm(failed, 2, false, HILX_POWER_ON, NULL, 5000, &err,
+			&bad),
+	       -EREMOTEIO, "obm: an operation that ended in ERROR fails");
+	ok(strstr(err.msg, "the BMC said no") != NULL,
+	   "obm: with the driver's reason (%s)", err.msg);
+	is_int(bad, 0, "obm: polled until ERROR");
+	is_int(fake_obm(stuck, 2, true, HILX_POWER_ON, NULL, 300, &err, &bad),
+	       -EINPROGRESS, "obm: still queued after the timeout");
+	is_int(bad, 0, "obm: polled until the timeout");
+	is_int(fake_obm(refused, 1, false, HILX_POWER_ON, NULL, 1000, &err,
+			&bad),
+	       -EREMOTEIO, "obm: a 502 fails");
+	is_int(fake_obm(bootdev, 1, false, HILX_SET_BOOTDEV, "pxe", 1000, &err,
+			&bad),
+	       0, "obm: the boot device is PUT");
+	is_int(bad, 0, "obm: with the device in the body");
+	is_int(hilx_obm(NULL, "n1", HILX_SET_BOOTDEV, NULL, 1000, &err),
+	       -EINVAL, "obm: a boot device operation needs a device");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -357,6 +680,9 @@ int main(void)
 	test_conf();
 	test_ctl();
 	test_meta();
+	test_obm();
+	test_access();
+	test_meta_put();
 	/* Remove what test_conf wrote. */
 	{
 		static const char *const files[] = {
