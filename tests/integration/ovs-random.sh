@@ -16,8 +16,17 @@
 # connect_node).  Expected: two endpoints reach each other exactly when
 # both carry the same network, read back from the API (GET /node/<n>).
 #
+# Then the kill rounds: each queues one operation on each of several
+# NICs at once (one batch, one OVSDB transaction), kills hild with
+# SIGKILL (right away, or while ovsdb-server or ovs-vswitchd is stopped,
+# so that the batch is in flight), starts it again on the same database,
+# and once every accepted operation is DONE the packets must match the
+# database again: an accepted operation is never lost, and the switch
+# never keeps a change the database does not know of.
+#
 # Environment: HIL_BUILDDIR, HIL_SRCDIR, HIL_TEST_KEEP=1,
 #   HIL_OVS_RANDOM_OPS   operations to run (default 300)
+#   HIL_OVS_KILL_ROUNDS  kill rounds (default 10)
 #   HIL_OVS_RANDOM_SEED  seed for bash's RANDOM (default: random; printed)
 set -u
 HIL_SRCDIR=${HIL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -26,6 +35,7 @@ HIL_SRCDIR=${HIL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HIL_SRCDIR/tests/integration/lib-ovs-hil.sh"
 
 OPS=${HIL_OVS_RANDOM_OPS:-300}
+KILL_ROUNDS=${HIL_OVS_KILL_ROUNDS:-10}
 SEED=${HIL_OVS_RANDOM_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 RANDOM=$SEED
 NETS=(netA netA2 netB netB2 pub)
@@ -198,6 +208,49 @@ op_move() {
 	[ -z "$to" ] || api_ok POST "/project/$to/connect_node" "{\"node\": \"$n\"}"
 }
 
+# queue_one NODE: queue one operation on the node's NIC or port without
+# waiting for it (connect, detach or revert, as the state allows); its
+# status id is appended to QUEUED, its text to OP_TEXT.  Returns
+# non-zero when hild refused a call the state allows.
+QUEUED=()
+queue_one() {
+	local n=$1 p=${PROJECT[$1]} net nets=() keys=() key
+	for key in "${!ATT[@]}"; do
+		[ "${key%% *}" = "$n" ] && keys+=("$key")
+	done
+	if [ -n "$p" ]; then
+		for net in "${NETS[@]}"; do
+			[ -z "${OWNER[$net]}" ] || [ "${OWNER[$net]}" = "$p" ] || continue
+			for key in "${keys[@]}"; do
+				[ "${ATT[$key]}" = "$net" ] && continue 2
+			done
+			nets+=("$net")
+		done
+	fi
+	if [ ${#nets[@]} -gt 0 ] && [ $((RANDOM % 2)) = 0 ]; then
+		pick "${nets[@]}"
+		net=$PICKED
+		channel_for "$n" "$net"
+		OP_TEXT+="connect $n $net $PICKED;"
+		api_ok POST "/node/$n/nic/eth0/connect_network" \
+			"{\"network\": \"$net\", \"channel\": \"$PICKED\"}" || return 1
+	elif [ ${#keys[@]} -gt 0 ] && [ $((RANDOM % 3)) != 0 ]; then
+		pick "${keys[@]}"
+		OP_TEXT+="detach $n ${ATT[$PICKED]};"
+		api_ok POST "/node/$n/nic/eth0/detach_network" \
+			"{\"network\": \"${ATT[$PICKED]}\"}" || return 1
+	else
+		OP_TEXT+="revert $n;"
+		api_ok POST "/switch/sw0/port/p$n/revert" || return 1
+	fi
+	QUEUED+=("$(json_str status_id)")
+}
+
+# pending_ops: operations hild's database holds PENDING (hild stopped).
+pending_ops() {
+	sqlite3 "$W/rnd.db" "SELECT COUNT(*) FROM operations WHERE status = 'PENDING'"
+}
+
 hild_setup
 trap 'ovs_stop; hild_cleanup' EXIT
 echo "# seed $SEED (HIL_OVS_RANDOM_SEED), $OPS operations"
@@ -288,6 +341,62 @@ while [ $done_ops -lt "$OPS" ]; do
 	[ $failed_steps -lt 5 ] || { echo "# stopping after 5 failed steps"; break; }
 done
 echo "# $done_ops operations in $step steps, $((SECONDS - t_start)) s"
+
+# ovs_signal DAEMON SIGNAL: signal our ovsdb-server or ovs-vswitchd.
+ovs_signal() {
+	kill "-$2" "$(cat "$OVS_W/$1.pid")"
+}
+
+killed_pending=0
+for round in $(seq "$KILL_ROUNDS"); do
+	rc=0
+	QUEUED=()
+	OP_TEXT=
+	# Where hild is when it dies: in rounds 1, 4, 7, ... wherever it got
+	# to; in the others OVS is stopped first, so the batch is surely in
+	# flight: ovsdb-server (the transaction is not answered) or
+	# ovs-vswitchd (the transaction is in the database, the datapath is
+	# not changed yet).
+	case $((round % 3)) in
+	1) stopped= ;;
+	2) stopped=ovs-vswitchd ;;
+	0) stopped=ovsdb-server ;;
+	esac
+	read_state || rc=1
+	# Two to all six NICs, in a random order.
+	nodes=("${NODES[@]}")
+	for ((i = ${#nodes[@]} - 1; i > 0; i--)); do
+		j=$((RANDOM % (i + 1)))
+		t=${nodes[$i]}
+		nodes[$i]=${nodes[$j]}
+		nodes[$j]=$t
+	done
+	[ -z "$stopped" ] || ovs_signal "$stopped" STOP
+	for n in "${nodes[@]:0:$((2 + RANDOM % 5))}"; do
+		queue_one "$n" || rc=1
+	done
+	[ -z "$stopped" ] || sleep 0.3
+	kill -KILL "$HILD_PID"
+	wait "$HILD_PID" 2>/dev/null
+	HILD_PID=
+	[ -z "$stopped" ] || ovs_signal "$stopped" CONT
+	pend=$(pending_ops) || rc=1
+	if [ "${pend:-0}" -gt 0 ]; then
+		killed_pending=$((killed_pending + 1))
+	elif [ -n "$stopped" ]; then
+		echo "# kill round $round: $stopped was stopped, yet nothing was pending"
+		rc=1
+	fi
+	hild_start "kill round $round: restart after kill -9 (${pend:-?} of ${#QUEUED[@]} operations pending${stopped:+, $stopped stopped})" ||
+		break
+	for id in "${QUEUED[@]}"; do
+		action_wait "$id" || rc=1
+	done
+	read_state && check_matrix || rc=1
+	tap_ok $rc "kill round $round: ${OP_TEXT%;}: every operation DONE after the restart, packets match the database"
+done
+echo "# $killed_pending of $KILL_ROUNDS kill rounds killed hild with operations pending"
+echo "# operations claimed again after a kill: $(grep -c 'claimed before an interruption' "$HILD_LOG")"
 
 hild_stop rnd
 tap_finish

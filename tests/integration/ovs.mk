@@ -2,7 +2,8 @@
 # network namespaces; needs root and `tests/deps.sh test`, and fails
 # loudly without them): the driver through hild's plugin host, then
 # isolation proven with packets through hild's API, then random API
-# operations checked with packets (HIL_OVS_RANDOM_OPS, default 300).
+# operations checked with packets (HIL_OVS_RANDOM_OPS, default 300) and
+# hild killed with batches in flight (HIL_OVS_KILL_ROUNDS, default 10).
 check_PROGRAMS += tests/integration/ovs-driver-test
 tests_integration_ovs_driver_test_SOURCES = \
 	tests/integration/ovs-driver-test.c tests/tap.h
