@@ -49,6 +49,7 @@ struct plugin_slot {
 		struct hil_auth_ops auth_ops;
 	} ops; /* view's ops table */
 	enum hil_plugin_kind kind;
+	uint32_t minor; /* the ABI minor checked at load */
 	bool initialised;
 	char path[PATH_MAX];
 };
@@ -393,13 +394,13 @@ static int plugin_check_desc(const struct hil_plugin *p, size_t sym_size,
 /*
  * Copy a checked descriptor and its ops table into the slot, as far as
  * the plugin's ABI minor makes them; what that minor lacks stays zero.
- * hild reads the copy from then on.
+ * hild reads the copy from then on.  The kind and minor are the ones
+ * checked at load, not read again from the plugin.
  */
 static void plugin_snapshot(struct plugin_slot *slot)
 {
-	const struct plugin_abi_sizes *sizes =
-		&plugin_abi_sizes[slot->real->abi_minor];
-	const struct plugin_kind_info *k = plugin_kind(slot->real->kind);
+	const struct plugin_abi_sizes *sizes = &plugin_abi_sizes[slot->minor];
+	const struct plugin_kind_info *k = plugin_kind(slot->kind);
 	const void *ops = plugin_ops(slot->real, k);
 	void *copy = &slot->ops;
 	uint32_t ops_size;
@@ -569,8 +570,11 @@ static int plugin_open(const char *path, const char *name,
 	if (r < 0)
 		goto out;
 
-	*slot = (struct plugin_slot){
-		.handle = handle, .pin = pin, .real = desc, .kind = kind};
+	*slot = (struct plugin_slot){.handle = handle,
+				     .pin = pin,
+				     .real = desc,
+				     .kind = kind,
+				     .minor = desc->abi_minor};
 	plugin_snapshot(slot);
 	handle = NULL;
 	pin = NULL;
@@ -681,7 +685,7 @@ static int plugin_resnapshot(struct plugin_slot *s)
 	int r;
 
 	plugin_snapshot(s);
-	r = plugin_kind(s->real->kind)->check(s->desc, &why);
+	r = plugin_kind(s->kind)->check(s->desc, &why);
 	if (r < 0) {
 		/* Initialised all the same: unloading calls its fini. */
 		s->initialised = true;

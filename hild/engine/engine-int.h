@@ -15,10 +15,11 @@
 struct db_conn;
 struct json_t;
 
-#define ENGINE_MAX_BATCH       64   /* operations claimed at once */
-#define ENGINE_MAX_SESSION_OPS 1024 /* then a holding is let go */
-#define ENGINE_MAX_ATTEMPTS    10   /* claims of one operation, at most */
-#define ENGINE_TXN_RETRIES     3    /* runs of a transaction that conflicted */
+#define ENGINE_MAX_BATCH       64    /* operations claimed at once */
+#define ENGINE_MAX_SESSION_OPS 1024  /* then a holding is let go */
+#define ENGINE_MAX_ATTEMPTS    10    /* claims of one operation, at most */
+#define ENGINE_TXN_RETRIES     3     /* runs of a transaction that conflicted */
+#define ENGINE_VERIFY_RETRY_MS 15000 /* a switch check that failed: again */
 
 /* Whether the engine is running (false once engine_stop began). */
 bool engine_running(void);
@@ -60,19 +61,27 @@ struct hil_call *engine_switch_call(const struct engine_switch *s);
  * reason in s->broken (logged). */
 int engine_session_open(struct engine_switch *s);
 
-/* Note that driver result r (-ETIMEDOUT: a hung switch) broke the
- * session: every further operation of this holding fails with the text
- * the operation would record, written to buf. */
+/* The text an operation records for driver result r, written to buf.
+ * -ETIMEDOUT (a hung switch, and an outcome nobody knows) breaks the
+ * session: every further operation of this holding fails with that text,
+ * and the switch is checked again (verify.c) once it answers. */
 void engine_switch_failed(struct engine_switch *s, const struct hil_call *call,
 			  int r, const char *what, char *buf, size_t len);
 
+/* Close the session, dropping what a driver with session_commit still
+ * holds queued; the next operation opens a new one. */
+void engine_session_drop(struct engine_switch *s);
+
 /* verify.c: the switch check, once per switch in this process, before
- * its first operations (when verify_switches is on).  engine_verify_start
- * lists every switch (on engine_start), engine_verify_pending copies up
- * to max ids still to check, engine_verify_due says whether switch id is
- * still to check and forgets it, engine_verify checks the switch a worker
- * holds.  engine_verify_stop forgets the list. */
+ * its first operations, and again after a change whose outcome is
+ * unknown (when verify_switches is on).  engine_verify_start lists every
+ * switch (on engine_start), engine_verify_again lists switch id again,
+ * due in delay_ms, engine_verify_pending copies up to max ids due now,
+ * engine_verify_due says whether switch id is due and forgets it,
+ * engine_verify checks the switch a worker holds (and lists it again
+ * when it could not finish).  engine_verify_stop forgets the list. */
 int engine_verify_start(struct db_conn *c);
+void engine_verify_again(const char *id, long long delay_ms);
 size_t engine_verify_pending(int64_t *ids, size_t max);
 bool engine_verify_due(const char *id);
 int engine_verify(struct engine_switch *s);

@@ -496,9 +496,12 @@ void engine_switch_failed(struct engine_switch *s, const struct hil_call *call,
 	engine_error_text(call, r, what, buf, len);
 	if (r == -ETIMEDOUT) {
 		/* A hung switch: give up on this session and let the other
-		 * switches go first. */
+		 * switches go first.  Whether the change reached the switch
+		 * is unknown: check the switch against the database again
+		 * later. */
 		s->timed_out = true;
 		snprintf(s->broken, sizeof(s->broken), "%s", buf);
+		engine_verify_again(s->id, ENGINE_VERIFY_RETRY_MS);
 	}
 }
 
@@ -554,6 +557,12 @@ static void engine_session_close(struct engine_switch *s)
 			 save ? "configuration not saved: " : "", error);
 	}
 	call_free(call);
+}
+
+void engine_session_drop(struct engine_switch *s)
+{
+	engine_session_close(s);
+	s->held = 0;
 }
 
 /*
@@ -628,41 +637,89 @@ static void engine_op_get(const struct db_res *res, int i, struct engine_op *op)
 	op->attempt = db_res_int(res, i, 10) + 1;
 }
 
+/* Send what the batch queued: 0, or a negative errno with the text the
+ * held operations record in error. */
+static int engine_commit_send(struct engine_switch *s, char *error, size_t len)
+{
+	struct hil_call *call;
+	int r;
+
+	if (s->broken[0]) {
+		snprintf(error, len, "%s", s->broken);
+		return -EIO;
+	}
+	call = engine_call(s, engine.opts.call_timeout_ms);
+	if (!call) {
+		/* The queue stays with the driver: end the holding, so that
+		 * closing the session drops it. */
+		snprintf(error, len, "out of memory");
+		snprintf(s->broken, sizeof(s->broken), "out of memory");
+		return -ENOMEM;
+	}
+	r = s->commit(s->session, call);
+	if (r < 0)
+		engine_switch_failed(s, call, r, "could not apply the changes",
+				     error, len);
+	call_free(call);
+	return r;
+}
+
+static int engine_commit(struct engine_switch *s, const struct db_res *res,
+			 const bool *held, int n);
+
+/* A commit the switch refused applied nothing (plugin.h), and one bad
+ * change need not fail the others: queue and commit each held operation
+ * of the batch alone.  Returns 0, or a negative errno (database). */
+static int engine_commit_each(struct engine_switch *s, const struct db_res *res,
+			      const bool *held, int n)
+{
+	bool alone[ENGINE_MAX_BATCH];
+	struct engine_op op;
+	int r = 0;
+
+	for (int i = 0; i < n && r == 0; i++) {
+		if (!held[i])
+			continue;
+		memset(alone, 0, sizeof(alone));
+		engine_op_get(res, i, &op);
+		r = engine_op_run(s, &op, &alone[i]);
+		if (r == 0)
+			r = engine_commit(s, res, alone, n);
+	}
+	return r;
+}
+
 /*
  * The batch's commit point, for a driver with session_commit: apply what
  * its operations queued (held[i] set) in one call, then record each of
- * them DONE, or ERROR with the commit's text.  A switch that broke during
- * the batch (a call past its deadline) is not asked again: the held
- * operations fail with its reason.  Returns 0, or a negative errno when
- * the database failed (the operations not recorded yet stay pending and
- * are applied again later).
+ * them DONE, or ERROR with the commit's text.  A commit of several that
+ * failed, except past its deadline, is tried again one operation at a
+ * time.  A switch that broke during the batch (a call past its deadline)
+ * is not asked again: the held operations fail with its reason.  Returns
+ * 0, or a negative errno when the database failed (the operations not
+ * recorded yet stay pending and are applied again later).
  */
 static int engine_commit(struct engine_switch *s, const struct db_res *res,
 			 const bool *held, int n)
 {
 	char error[CALL_MAX_ERROR] = "";
-	struct hil_call *call = NULL;
+	unsigned count = s->held;
 	struct engine_op op;
-	int r = 0;
+	int r;
 
-	if (s->held == 0)
+	if (count == 0)
 		return 0;
-	if (s->broken[0]) {
-		snprintf(error, sizeof(error), "%s", s->broken);
-	} else if (!(call = engine_call(s, engine.opts.call_timeout_ms))) {
-		snprintf(error, sizeof(error), "out of memory");
-	} else {
-		r = s->commit(s->session, call);
-		if (r < 0)
-			engine_switch_failed(s, call, r,
-					     "could not apply the changes",
-					     error, sizeof(error));
-	}
-	call_free(call);
-	/* Each failed operation is logged as it is recorded. */
-	if (!error[0])
-		s->applied += s->held;
 	s->held = 0;
+	r = engine_commit_send(s, error, sizeof(error));
+	if (r < 0 && r != -ETIMEDOUT && count > 1 && !s->broken[0]) {
+		log_notice("switch '%s': %s; applying the batch's %u "
+			   "operations one at a time",
+			   s->label, error, count);
+		return engine_commit_each(s, res, held, n);
+	}
+	if (r == 0)
+		s->applied += count;
+	/* Each failed operation is logged as it is recorded. */
 	r = 0;
 	for (int i = 0; i < n && r == 0; i++) {
 		if (!held[i])
@@ -748,6 +805,8 @@ static int engine_serve(struct db_conn *c, const char *id)
 
 	verify_due = engine_verify_due(id);
 	r = db_q(c, Q_ENGINE_SWITCH_GET, &sw, id);
+	if (r < 0 && verify_due)
+		engine_verify_again(id, ENGINE_VERIFY_RETRY_MS);
 	if (r <= 0)
 		goto out; /* a pending operation keeps its switch */
 	s.label = db_res_get(sw, 0, 0);
@@ -766,9 +825,10 @@ static int engine_serve(struct db_conn *c, const char *id)
 			r = n;
 			break;
 		}
-		/* A claimed batch is applied whole (ran only ends the
-		 * holding between batches): with session_commit, one batch
-		 * is one commit. */
+		/* ran only ends the holding between batches, and with
+		 * session_commit one batch is one commit; a stop ends the
+		 * batch early: what was queued is committed and recorded,
+		 * the rest stays pending. */
 		memset(held, 0, sizeof(held));
 		for (int i = 0; i < n && engine_running(); i++, ran++) {
 			engine_op_get(ops, i, &op);
@@ -802,8 +862,8 @@ out:
 }
 
 /*
- * Take a switch this process has yet to check (verify.c) and has no
- * pending operation, its id in buf.  Returns 1 when taken (*ret_others
+ * Take a switch due for a check (verify.c) that nobody holds, its id in
+ * buf.  Returns 1 when taken (*ret_others
  * set when more are left), 0 when none could be, or a negative errno.
  */
 static int engine_take_unchecked(const struct engine_class *k, unsigned self,

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "call.h"
 #include "db/db.h"
@@ -40,40 +41,56 @@
 #define VERIFY_MAX_TEXT	    512	 /* bytes of a port's channels, as logged */
 #define VERIFY_MAX_CHANNELS 4096 /* channels of one port */
 
-/* Switches this process has yet to check. */
+/* Switches this process has yet to check, each not before due_ms (on
+ * CLOCK_MONOTONIC): 0 at start, later for a check again. */
+struct verify_entry {
+	int64_t id;
+	long long due_ms;
+};
+
 static struct {
 	pthread_mutex_t lock; /* guards everything below */
-	int64_t *ids;
+	bool on;	      /* verify_switches, and the engine runs */
+	struct verify_entry *v;
 	size_t n;
 } verify = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
+static long long verify_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int engine_verify_start(struct db_conn *c)
 {
+	struct verify_entry *v = NULL;
 	struct db_res *res = NULL;
-	int64_t *ids = NULL;
 	int n;
 
 	n = db_q(c, Q_ENGINE_SWITCHES_ALL, &res);
 	if (n > 0) {
-		ids = calloc((size_t)n, sizeof(*ids));
-		if (!ids)
+		v = calloc((size_t)n, sizeof(*v));
+		if (!v)
 			n = -ENOMEM;
 	}
 	for (int i = 0; i < n; i++)
-		ids[i] = db_res_int(res, i, 0);
+		v[i].id = db_res_int(res, i, 0);
 	db_res_free(res);
+	pthread_mutex_lock(&verify.lock);
+	free(verify.v);
+	verify.on = true;
+	verify.v = v;
+	verify.n = n > 0 ? (size_t)n : 0;
+	pthread_mutex_unlock(&verify.lock);
 	if (n < 0) {
 		log_warn("engine: could not list the switches to check: %s",
 			 strerror(-n));
 		return n;
 	}
-	pthread_mutex_lock(&verify.lock);
-	free(verify.ids);
-	verify.ids = ids;
-	verify.n = (size_t)n;
-	pthread_mutex_unlock(&verify.lock);
 	if (n > 0)
 		log_info("engine: checking %d switch%s against the database", n,
 			 n == 1 ? "" : "es");
@@ -83,20 +100,49 @@ int engine_verify_start(struct db_conn *c)
 void engine_verify_stop(void)
 {
 	pthread_mutex_lock(&verify.lock);
-	free(verify.ids);
-	verify.ids = NULL;
+	free(verify.v);
+	verify.v = NULL;
 	verify.n = 0;
+	verify.on = false;
+	pthread_mutex_unlock(&verify.lock);
+}
+
+void engine_verify_again(const char *id, long long delay_ms)
+{
+	int64_t key = id ? strtoll(id, NULL, 10) : 0;
+	long long due = verify_now_ms() + delay_ms;
+	struct verify_entry *grown;
+	size_t i;
+
+	pthread_mutex_lock(&verify.lock);
+	for (i = 0; i < verify.n && verify.v[i].id != key; i++)
+		;
+	if (!verify.on || key <= 0) {
+		/* Checks are off: nothing to do. */
+	} else if (i < verify.n) {
+		if (due < verify.v[i].due_ms)
+			verify.v[i].due_ms = due;
+	} else if ((grown = realloc(verify.v,
+				    (verify.n + 1) * sizeof(*grown)))) {
+		verify.v = grown;
+		verify.v[verify.n++] = (struct verify_entry){key, due};
+	} else {
+		log_warn("engine: out of memory: switch %lld is not checked "
+			 "again",
+			 (long long)key);
+	}
 	pthread_mutex_unlock(&verify.lock);
 }
 
 size_t engine_verify_pending(int64_t *ids, size_t max)
 {
-	size_t n;
+	long long now = verify_now_ms();
+	size_t n = 0;
 
 	pthread_mutex_lock(&verify.lock);
-	n = verify.n < max ? verify.n : max;
-	if (n)
-		memcpy(ids, verify.ids, n * sizeof(*ids));
+	for (size_t i = 0; i < verify.n && n < max; i++)
+		if (verify.v[i].due_ms <= now)
+			ids[n++] = verify.v[i].id;
 	pthread_mutex_unlock(&verify.lock);
 	return n;
 }
@@ -104,13 +150,15 @@ size_t engine_verify_pending(int64_t *ids, size_t max)
 bool engine_verify_due(const char *id)
 {
 	int64_t key = id ? strtoll(id, NULL, 10) : 0;
+	long long now = verify_now_ms();
 	bool due = false;
 
 	pthread_mutex_lock(&verify.lock);
 	for (size_t i = 0; i < verify.n; i++)
-		if (verify.ids[i] == key) {
-			verify.ids[i] = verify.ids[--verify.n];
-			due = true;
+		if (verify.v[i].id == key) {
+			due = verify.v[i].due_ms <= now;
+			if (due)
+				verify.v[i] = verify.v[--verify.n];
 			break;
 		}
 	pthread_mutex_unlock(&verify.lock);
@@ -200,44 +248,60 @@ static void verify_free(struct verify_set *t)
 }
 
 /* Revert the port, set each attachment (rows first .. end-1 of res),
- * commit.  0 or the driver's negative errno, its text in error. */
+ * commit; each driver call with a deadline of its own.  0 or the
+ * driver's negative errno, its text in error. */
 static int verify_repair(struct engine_switch *s, const char *port,
 			 const struct db_res *res, int first, int end,
 			 char *error, size_t len)
 {
-	struct hil_call *call = engine_switch_call(s);
 	const char *what = "could not revert the port";
-	int r;
+	struct hil_call *call = NULL;
+	bool queued = false;
+	int r = 0;
 
-	if (!call) {
-		snprintf(error, len, "out of memory");
-		return -ENOMEM;
-	}
-	r = s->ops->revert_port(s->session, call, port);
-	for (int i = first; r == 0 && i < end; i++) {
-		if (!db_res_get(res, i, 1))
+	for (int i = first - 1; r == 0 && i <= end; i++) {
+		if (i >= first && i < end && !db_res_get(res, i, 1))
 			continue; /* a NIC with no attachment */
-		what = "could not set the port";
-		r = s->ops->set_port(s->session, call, port,
-				     db_res_get(res, i, 1),
-				     db_res_get(res, i, 2));
+		if (i == end && !s->commit)
+			break;
+		call_free(call);
+		if (!(call = engine_switch_call(s))) {
+			snprintf(error, len, "out of memory");
+			r = -ENOMEM;
+			break;
+		}
+		if (i < first) {
+			r = s->ops->revert_port(s->session, call, port);
+		} else if (i < end) {
+			what = "could not set the port";
+			r = s->ops->set_port(s->session, call, port,
+					     db_res_get(res, i, 1),
+					     db_res_get(res, i, 2));
+		} else {
+			what = "could not apply the changes";
+			r = s->commit(s->session, call);
+		}
+		if (i == end)
+			queued = false; /* a commit empties the queue */
+		else if (r == 0 && s->commit)
+			queued = true;
 	}
-	if (r == 0 && s->commit) {
-		what = "could not apply the changes";
-		r = s->commit(s->session, call);
-	}
-	if (r < 0)
+	if (r < 0 && call)
 		engine_switch_failed(s, call, r, what, error, len);
-	else
+	else if (r == 0)
 		s->applied++;
+	/* What the repair queued before it failed must not ride along with
+	 * the next commit: a new session starts with an empty queue. */
+	if (r < 0 && queued && !s->broken[0])
+		engine_session_drop(s);
 	call_free(call);
 	return r;
 }
 
 /*
  * Check one port: rows first .. end-1 of res are its attachments.
- * Returns 0 (checked, repaired or not), or -ETIMEDOUT when the switch
- * hung (the check stops there).
+ * Returns 0 (the same, or repaired), or a negative errno when it could
+ * not be read or repaired (-ETIMEDOUT: the switch hung).
  */
 static int verify_port(struct engine_switch *s, const struct db_res *res,
 		       int first, int end)
@@ -293,31 +357,50 @@ out:
 	verify_free(&want);
 	verify_free(&got);
 	call_free(call);
-	return r == -ETIMEDOUT ? r : 0;
+	return r;
 }
 
 int engine_verify(struct engine_switch *s)
 {
 	struct db_res *res = NULL;
-	int n, first = 0, r = 0;
+	int n, first = 0, r = 0, failed = 0;
+	bool whole = true;
 
 	if (!s->ops || !s->ops->get_port || s->broken[0])
 		return 0;
 	n = db_q(s->c, Q_ENGINE_VERIFY_PORTS, &res, s->id);
 	if (n < 0) {
 		db_res_free(res);
+		engine_verify_again(s->id, ENGINE_VERIFY_RETRY_MS);
 		return n;
 	}
-	if (n > 0 && engine_session_open(s) < 0)
+	if (n > 0 && engine_session_open(s) < 0) {
 		n = 0; /* the reason is logged; operations fail with it */
-	/* Rows come in port order, one per attachment. */
-	for (int i = 1; i <= n && r == 0 && engine_running(); i++) {
+		whole = false;
+	}
+	/* Rows come in port order, one per attachment.  A hung switch ends
+	 * the check; other failures only skip their port. */
+	for (int i = 1; i <= n && r != -ETIMEDOUT; i++) {
+		if (!engine_running()) {
+			whole = false;
+			break;
+		}
 		if (i < n && strcmp(db_res_get(res, i, 0),
 				    db_res_get(res, first, 0)) == 0)
 			continue;
 		r = verify_port(s, res, first, i);
+		failed += r < 0;
 		first = i;
 	}
 	db_res_free(res);
+	if (failed || !whole) {
+		log_notice("switch '%s': %s; checking it again in %d s",
+			   s->label,
+			   failed ? "some ports could not be checked or "
+				    "repaired"
+				  : "the check did not finish",
+			   ENGINE_VERIFY_RETRY_MS / 1000);
+		engine_verify_again(s->id, ENGINE_VERIFY_RETRY_MS);
+	}
 	return 0;
 }

@@ -291,6 +291,19 @@ static void test_bad_plugins(void)
 		       "auth ops have unknown flags 0x80", "auth_flags");
 	is_int(plugin_init_all(), 0, "init of plugins without init succeeds");
 	plugin_unload_all();
+
+	/* Whole at load, broken by its own init: refused before use. */
+	install_plugin("tests/plugins/bad", "init_breaks_ops", dir,
+		       "init_breaks_ops");
+	log_reset();
+	is_int(plugin_load(dir, "init_breaks_ops", HIL_PLUGIN_SWITCH), 0,
+	       "init_breaks_ops loads: its ops table is whole");
+	is_int(plugin_init_all(), -EPROTO,
+	       "its init breaks the ops table: hild does not start");
+	ok(log_has("switch plugin 'init_breaks_ops' broke its ops table in "
+		   "init: switch ops lack a required function"),
+	   "and says which plugin and what it broke");
+	plugin_unload_all();
 }
 
 static void test_permissions(void)

@@ -169,7 +169,25 @@ struct hil_host {
  * (-ETIMEDOUT) the outcome is unknown, as for any call; either way the
  * queue is empty afterwards.  A set_port or revert_port that fails queues
  * nothing.  get_port reads what the switch has, not what is queued, and
- * session_close drops what was queued and never committed.
+ * session_close drops what was queued and never committed.  A commit
+ * with nothing queued returns 0, and a session stays usable after a
+ * commit that failed.  Only a driver that can apply a queue all or
+ * nothing (a transactional protocol, a candidate configuration) sets
+ * session_commit; one that drives a CLI line by line leaves it NULL.
+ *
+ * What hild does with the results: an operation is DONE only after the
+ * switch has it (after its set_port or revert_port, or after the commit
+ * that carried it).  A commit of several operations that failed (not
+ * past its deadline) is tried again one operation at a time, so only
+ * the operation the switch refuses ends in ERROR.  After a -ETIMEDOUT,
+ * the session ends, the operations it held end in ERROR, and hild reads
+ * the switch's ports back with get_port later and repairs what differs
+ * from its database.  It does the same when it starts.
+ *
+ * Versions: a driver built against this header is an ABI 1.1 plugin,
+ * which hild 1.0 refuses.  To load in both, build with abi_minor = 0 and
+ * ops size = offsetof(struct hil_switch_ops, session_commit), without
+ * session_commit; pkg-config's "hil-plugin >= 1.1" asks for 1.1.
  */
 struct hil_switch_ops {
 	uint32_t size; /* sizeof(struct hil_switch_ops) */
@@ -190,7 +208,11 @@ struct hil_switch_ops {
 	/* Remove every VLAN from the port and reset it.  Idempotent. */
 	int (*revert_port)(void *session, struct hil_call *call,
 			   const char *port);
-	/* Read the port back: call sink once per channel that carries a VLAN.
+	/* Read the port back: call sink once per channel that carries a VLAN,
+	 * vlan as the decimal id set_port got (hild compares them as text).
+	 * -EPROTO (its text in the call's error) only for traffic no channel
+	 * describes (say, a port that trunks every VLAN): hild then reverts
+	 * the port and sets it again; any other failure leaves it alone.
 	 * Optional (NULL): then hild cannot verify the switch. */
 	int (*get_port)(void *session, struct hil_call *call, const char *port,
 			void (*sink)(void *arg, const char *channel,
