@@ -4,6 +4,7 @@
 
 OVS_HIL_VLANS=${OVS_HIL_VLANS:-100-299} # hild's VLAN pool
 OVS_HIL_ACTION_TIMEOUT=60                # seconds for an action to settle
+OVS_HIL_SWITCH_TIMEOUT=${OVS_HIL_SWITCH_TIMEOUT:-20} # hild's switch_timeout
 API_CODE=                                # HTTP status of the last call
 API_BODY=                                # its body
 
@@ -104,7 +105,7 @@ hil_node() {
 ovs_hil_start() {
 	HILD_SWITCH_DRIVERS=ovs
 	hild_prepare "$1" "sqlite://$W/$1.db" "vlans = $OVS_HIL_VLANS
-switch_timeout = 20
+switch_timeout = $OVS_HIL_SWITCH_TIMEOUT
 ${OVS_HIL_EXTRA_CONF:-}" || return 1
 	hild_start "$1"
 }

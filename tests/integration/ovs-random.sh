@@ -22,7 +22,11 @@
 # so that the batch is in flight), starts it again on the same database,
 # and once every accepted operation is DONE the packets must match the
 # database again: an accepted operation is never lost, and the switch
-# never keeps a change the database does not know of.
+# never keeps a change the database does not know of.  Last, the hang
+# round: ovs-vswitchd stopped past hild's switch deadline, so the
+# batch's transaction is in OVSDB but its outcome unknown to hild, which
+# records the operations ERROR; once ovs-vswitchd runs again, hild reads
+# the switch back, repairs the ports, and the packets match the database.
 #
 # Environment: HIL_BUILDDIR, HIL_SRCDIR, HIL_TEST_KEEP=1,
 #   HIL_OVS_RANDOM_OPS   operations to run (default 300)
@@ -35,6 +39,8 @@ HIL_SRCDIR=${HIL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$HIL_SRCDIR/tests/integration/lib-ovs-hil.sh"
 
 OPS=${HIL_OVS_RANDOM_OPS:-300}
+# A short switch deadline for the hang round (OVS answers in ms here).
+OVS_HIL_SWITCH_TIMEOUT=5
 KILL_ROUNDS=${HIL_OVS_KILL_ROUNDS:-10}
 SEED=${HIL_OVS_RANDOM_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 RANDOM=$SEED
@@ -208,8 +214,9 @@ op_move() {
 	[ -z "$to" ] || api_ok POST "/project/$to/connect_node" "{\"node\": \"$n\"}"
 }
 
-# queue_one NODE: queue one operation on the node's NIC or port without
-# waiting for it (connect, detach or revert, as the state allows); its
+# queue_one NODE [connect]: queue one operation on the node's NIC or port
+# without waiting for it (connect, detach or revert, as the state allows;
+# a connect whenever it can with "connect"); its
 # status id is appended to QUEUED, its text to OP_TEXT.  Returns
 # non-zero when hild refused a call the state allows.
 QUEUED=()
@@ -227,7 +234,7 @@ queue_one() {
 			nets+=("$net")
 		done
 	fi
-	if [ ${#nets[@]} -gt 0 ] && [ $((RANDOM % 2)) = 0 ]; then
+	if [ ${#nets[@]} -gt 0 ] && { [ "${2:-}" = connect ] || [ $((RANDOM % 2)) = 0 ]; }; then
 		pick "${nets[@]}"
 		net=$PICKED
 		channel_for "$n" "$net"
@@ -397,6 +404,33 @@ for round in $(seq "$KILL_ROUNDS"); do
 done
 echo "# $killed_pending of $KILL_ROUNDS kill rounds killed hild with operations pending"
 echo "# operations claimed again after a kill: $(grep -c 'claimed before an interruption' "$HILD_LOG")"
+
+# The hang round.
+rc=0
+QUEUED=()
+OP_TEXT=
+repaired=$(grep -c '; repaired' "$HILD_LOG")
+read_state || rc=1
+ovs_signal ovs-vswitchd STOP
+for n in n1 n2 n3 n4 t1; do
+	queue_one "$n" connect || rc=1
+done
+errors=0
+for id in "${QUEUED[@]}"; do
+	action_wait "$id" >/dev/null || errors=$((errors + 1))
+done
+ovs_signal ovs-vswitchd CONT
+[ $rc = 0 ] && [ $errors -gt 0 ]
+tap_ok $? "hang round: ${OP_TEXT%;}: with ovs-vswitchd stopped, $errors of ${#QUEUED[@]} end in ERROR past the ${OVS_HIL_SWITCH_TIMEOUT} s deadline"
+for _ in $(seq 600); do
+	[ "$(grep -c '; repaired' "$HILD_LOG")" -gt "$repaired" ] && break
+	sleep 0.1
+done
+[ "$(grep -c '; repaired' "$HILD_LOG")" -gt "$repaired" ]
+tap_ok $? "hang round: hild checks the switch again and repairs what it holds that the database does not"
+grep '; repaired' "$HILD_LOG" | tail -n +$((repaired + 1)) | sed 's/^/  /' | tap_diag
+read_state && check_matrix
+tap_ok $? "hang round: packets match the database after the repair"
 
 hild_stop rnd
 tap_finish
