@@ -11,7 +11,9 @@
  * makes them, and checks every change twice: through the driver's
  * get_port and through `ovs-vsctl get Port`.  Most tests apply one change
  * at a time (set_port or revert_port, then session_commit); the batch
- * tests queue several and prove they reach OVSDB in one transaction.
+ * tests queue several and prove they reach OVSDB in one transaction.  A
+ * scripted server shows what a commit reports when the server may have
+ * its transaction but the answer is lost.
  */
 #include "config.h"
 
@@ -569,6 +571,26 @@ static void test_batch(void)
 	       "native-untagged 60 [60, 61] false",
 	       "race: the other writer's vlan 61 is kept, 60 added");
 
+	/* A refused change of a port the batch did not name yet queues
+	 * nothing: the commit neither checks nor writes that port, so it
+	 * may even leave the bridge. */
+	is_int(ops->set_port(s, call, "p4", "vlan/62", "62"), 0,
+	       "refused: p4 tagged 62 queued");
+	is_int(ops->set_port(s, call, "p3", "vlan/native", "500"), -EEXIST,
+	       "refused: p3 native 500, where p3 trunks 500, is refused");
+	vsctl(out, sizeof(out),
+	      (const char *const[]){"del-port", "sw0", "p3", NULL});
+	is_int(ops->session_commit(s, call), 0,
+	       "refused: p3 left the bridge, and the commit still succeeds");
+	is_str(port_read(s, call, "p4", &st),
+	       "vlan/native=60;vlan/61=61;vlan/62=62;",
+	       "refused: get_port reads p4's change");
+	is_int(vsctl(out, sizeof(out),
+		     (const char *const[]){"add-port", "sw0", "p3",
+					   "vlan_mode=access", "tag=4095",
+					   "protected=true", NULL}),
+	       0, "refused: p3 is back on the bridge, parked");
+
 	/* All or nothing: a port deleted under a batch fails the commit,
 	 * and the batch's other ports keep their old rows. */
 	is_int(ops->revert_port(s, call, "p1"), 0, "fail: p1 revert queued");
@@ -690,12 +712,35 @@ static void test_deadlines(void)
 	json_decref(good);
 }
 
+/* Make ovsdb-server drop every client connection.  Returns the wait
+ * status of ovs-appctl: 0 when it did. */
+static int server_drop_clients(void)
+{
+	char ctl[PATH_MAX + 16];
+	const char *argv[] = {"ovs-appctl", "-t", ctl, "ovsdb-server/reconnect",
+			      NULL};
+	int status = 1;
+	pid_t pid;
+
+	snprintf(ctl, sizeof(ctl), "%s/ovsdb-server.ctl", ovs_dir);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid");
+	return status;
+}
+
 /* Sessions stay usable across a dropped connection and server probes. */
 static void test_connection(void)
 {
 	json_t *settings = sw_settings("sw0", unix_db);
 	struct hil_call *call = call_make(settings, 20000);
-	char ctl[PATH_MAX + 16], out[256];
+	char out[256];
 	struct port_state st;
 	void *s = NULL;
 
@@ -703,20 +748,8 @@ static void test_connection(void)
 		ok(0, "session for the connection test: %s", call_error(call));
 		goto out;
 	}
-	snprintf(ctl, sizeof(ctl), "%s/ovsdb-server.ctl", ovs_dir);
-	{
-		const char *argv[] = {"ovs-appctl", "-t", ctl,
-				      "ovsdb-server/reconnect", NULL};
-		pid_t pid = fork();
-		int status = 1;
-
-		if (pid == 0) {
-			execvp(argv[0], (char *const *)argv);
-			_exit(127);
-		}
-		waitpid(pid, &status, 0);
-		is_int(status, 0, "ovsdb-server drops every client connection");
-	}
+	is_int(server_drop_clients(), 0,
+	       "ovsdb-server drops every client connection");
 	is_int(set_now(s, call, "p4", "vlan/native", "77"), 0,
 	       "set_port after the server dropped us reconnects");
 	is_str(port_read(s, call, "p4", &st), "vlan/native=77;",
@@ -920,6 +953,194 @@ static void test_protocol(void)
 	json_decref(settings);
 }
 
+/*
+ * A scripted ovsdb-server for commits, on a unix socket.  It answers
+ * session_open, and set_port's read and check of a parked port p1, then
+ * answers the commit's transaction and the wait for ovs-vswitchd as the
+ * scenario says: by closing the connection with the request in hand (a
+ * server that dropped us, having run it or not), with an operation error,
+ * or with success.  Every closed connection may be opened again.
+ */
+struct fake_commit {
+	int lfd;
+	int lose_commits;	/* commit transactions answered by closing */
+	int port_gone;		/* p1 is gone once a commit was lost */
+	int lose_waits;		/* waits for ovs-vswitchd answered by closing */
+	const char *wait_error; /* the wait's operation error, if any */
+	int commits, waits;	/* seen; set by the server thread */
+};
+
+/* The reply to req (JSON text, to free), or NULL to close instead. */
+static char *fake_commit_reply(struct fake_commit *f, json_t *req)
+{
+	json_t *params = json_object_get(req, "params");
+	json_t *op0 = json_array_get(params, 1);
+	const char *op = json_string_value(json_object_get(op0, "op"));
+	const char *table = json_string_value(json_object_get(op0, "table"));
+	size_t nops = json_array_size(params) - 1;
+	json_t *result, *reply;
+	char *text;
+
+	if (!op || !table)
+		return NULL;
+	if (strcmp(op, "select") == 0 && strcmp(table, "Bridge") == 0) {
+		result = json_pack("[{s:[{s:[s,s]}]}]", "rows", "_uuid", "uuid",
+				   "1b9d2b25-7c33-4d49-9a8e-2b9d2c4e8f10");
+	} else if (strcmp(op, "select") == 0 && strcmp(table, "Port") == 0) {
+		json_t *rows = f->port_gone && f->commits > 0
+				       ? json_array()
+				       : json_pack("[{s:[s,s], s:i, s:[s,[]], "
+						   "s:s, s:b}]",
+						   "_uuid", "uuid",
+						   "5c1a9c0e-2a6f-4a3e-9d0b-"
+						   "6f2f0a1b2c3d",
+						   "tag", 4095, "trunks", "set",
+						   "vlan_mode", "access",
+						   "protected", 1);
+
+		result = json_pack("[{s:o}, {s:[{s:[s,s]}]}, {s:[{s:i}]}]",
+				   "rows", rows, "rows", "_uuid", "uuid",
+				   "1b9d2b25-7c33-4d49-9a8e-2b9d2c4e8f10",
+				   "rows", "next_cfg", 1);
+	} else if (strcmp(op, "wait") == 0 && strcmp(table, "Bridge") == 0 &&
+		   nops == 1) {
+		result = json_pack("[{}]");
+	} else if (strcmp(op, "wait") == 0 &&
+		   strcmp(table, "Open_vSwitch") == 0) {
+		if (++f->waits <= f->lose_waits)
+			return NULL;
+		result = f->wait_error
+				 ? json_pack("[{s:s}]", "error", f->wait_error)
+				 : json_pack("[{}]");
+	} else {
+		/* The commit: every operation succeeds; its select of
+		 * next_cfg finds 2. */
+		if (++f->commits <= f->lose_commits)
+			return NULL;
+		result = json_array();
+		for (size_t i = 1; i <= nops; i++) {
+			const char *o = json_string_value(json_object_get(
+				json_array_get(params, i), "op"));
+
+			json_array_append_new(result,
+					      o && strcmp(o, "select") == 0
+						      ? json_pack("{s:[{s:i}]}",
+								  "rows",
+								  "next_cfg", 2)
+						      : json_object());
+		}
+	}
+	reply = json_pack("{s:O, s:o, s:n}", "id", json_object_get(req, "id"),
+			  "result", result, "error");
+	text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	json_decref(reply);
+	return text;
+}
+
+static void *fake_commit_run(void *arg)
+{
+	struct fake_commit *f = arg;
+	json_t *req;
+	char *text;
+	int fd;
+
+	while ((fd = accept(f->lfd, NULL, NULL)) >= 0) {
+		while ((req = fake_read(fd))) {
+			text = fake_commit_reply(f, req);
+			json_decref(req);
+			if (!text)
+				break;
+			fake_write(fd, text, 65536);
+			free(text);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/* A commit whose transaction may have reached the server but got no
+ * answer, or whose wait for ovs-vswitchd failed after the server
+ * committed it, is -ETIMEDOUT: the switch may or may not have the
+ * changes.  A connection lost once is retried on a fresh one. */
+static void test_commit_outcome(void)
+{
+	static const struct {
+		int lose_commits, port_gone, lose_waits;
+		const char *wait_error;
+		int want, commits, waits;
+		const char *error, *reason;
+		const char *what;
+	} cases[] = {
+		{1, 0, 0, NULL, 0, 2, 1, NULL, NULL,
+		 "a commit whose connection broke is sent again on a fresh "
+		 "one, and succeeds"},
+		{2, 0, 0, NULL, -ETIMEDOUT, 2, 0,
+		 "changes were applied is unknown", "lost the connection",
+		 "a commit whose connection broke twice is -ETIMEDOUT: the "
+		 "server may have it"},
+		{1, 1, 0, NULL, -ETIMEDOUT, 1, 0,
+		 "changes were applied is unknown", "port 'p1' not found",
+		 "a commit that fails after a transaction went unanswered is "
+		 "-ETIMEDOUT, not -ENOENT"},
+		{0, 0, 1, NULL, 0, 1, 2, NULL, NULL,
+		 "a wait for ovs-vswitchd whose connection broke is sent again "
+		 "and succeeds"},
+		{0, 0, 2, NULL, -ETIMEDOUT, 1, 2,
+		 "changes were applied is unknown", "lost the connection",
+		 "a wait for ovs-vswitchd lost twice is -ETIMEDOUT"},
+		{0, 0, 0, "resources exhausted", -ETIMEDOUT, 1, 1,
+		 "changes were applied is unknown", "resources exhausted",
+		 "a wait for ovs-vswitchd that the server fails is -ETIMEDOUT"},
+	};
+	char path[PATH_MAX], target[PATH_MAX + 8];
+	pthread_t thread;
+	struct fake_commit f;
+	json_t *settings;
+	struct hil_call *call;
+	void *s;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/fake-commit.sock", ovs_dir);
+	snprintf(target, sizeof(target), "unix:%s", path);
+	settings = sw_settings("sw0", target);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		f = (struct fake_commit){silent_socket(path),
+					 cases[i].lose_commits,
+					 cases[i].port_gone,
+					 cases[i].lose_waits,
+					 cases[i].wait_error,
+					 0,
+					 0};
+		if (pthread_create(&thread, NULL, fake_commit_run, &f))
+			die("pthread_create");
+		call = call_make(settings, 5000);
+		s = NULL;
+		r = ops->session_open(host, call, &s);
+		if (r == 0)
+			r = ops->set_port(s, call, "p1", "vlan/native", "100");
+		if (r == 0)
+			r = ops->session_commit(s, call);
+		is_int(r, cases[i].want, "%s", cases[i].what);
+		if (cases[i].error) {
+			ok(error_has(call, cases[i].error),
+			   "and says the outcome is unknown");
+			ok(error_has(call, cases[i].reason),
+			   "and keeps the reason: '%s'", cases[i].reason);
+		}
+		if (s)
+			ops->session_close(s, call, 0);
+		call_free(call);
+		shutdown(f.lfd, SHUT_RDWR);
+		pthread_join(thread, NULL);
+		close(f.lfd);
+		ok(f.commits == cases[i].commits && f.waits == cases[i].waits,
+		   "the server got %d commit(s) and %d wait(s): %d and %d",
+		   cases[i].commits, cases[i].waits, f.commits, f.waits);
+	}
+	unlink(path);
+	json_decref(settings);
+}
+
 struct worker {
 	json_t *settings;
 	int index, failures;
@@ -995,13 +1216,57 @@ static void test_concurrency(void)
 	json_decref(settings);
 }
 
+/* Makes ovsdb-server drop its clients at each time in at_ms (ms after
+ * the thread starts, ascending, 0 ends). */
+struct dropper {
+	int at_ms[3];
+	int failures;
+};
+
+static void *dropper_run(void *arg)
+{
+	struct dropper *d = arg;
+	long long t0 = call_clock_ms();
+
+	for (int i = 0; d->at_ms[i]; i++) {
+		long long left = t0 + d->at_ms[i] - call_clock_ms();
+
+		if (left > 0)
+			usleep((useconds_t)left * 1000);
+		if (server_drop_clients() != 0)
+			d->failures++;
+	}
+	return NULL;
+}
+
+/* Set p4's native vlan to vlan while a dropper makes ovsdb-server drop
+ * its clients as d says.  Returns set_now's result, how long it took in
+ * *took. */
+static int set_dropped(void *s, struct hil_call *call, const char *vlan,
+		       struct dropper *d, long long *took)
+{
+	pthread_t thread;
+	long long t0;
+	int r;
+
+	if (pthread_create(&thread, NULL, dropper_run, d))
+		die("pthread_create");
+	t0 = call_clock_ms();
+	r = set_now(s, call, "p4", "vlan/native", vlan);
+	*took = call_clock_ms() - t0;
+	pthread_join(thread, NULL);
+	return r;
+}
+
 /* A change returns once ovs-vswitchd applied it, and fails at the
- * deadline when no ovs-vswitchd applies anything. */
+ * deadline when no ovs-vswitchd applies anything; a wait for it that the
+ * server drops is sent again once. */
 static void test_vswitchd(void)
 {
 	json_t *settings = sw_settings("sw0", unix_db);
 	struct hil_call *call = call_make(settings, 10000);
-	char cur[64], next[64], pidfile[PATH_MAX + 32], buf[32] = "";
+	char cur[64], next[64], pidfile[PATH_MAX + 32], buf[32] = "", cols[256];
+	struct dropper once = {{700, 0}, 0}, twice = {{700, 1400, 0}, 0};
 	long long t0, took;
 	void *s = NULL;
 	FILE *f;
@@ -1043,6 +1308,40 @@ static void test_vswitchd(void)
 	       "without ovs-vswitchd a change is never applied: -ETIMEDOUT");
 	ok(took < 2000, "within the deadline (1500 ms): %lld ms", took);
 	ok(error_has(call, "ovs-vswitchd did not apply"), "saying why");
+
+	/* The commit is in the database before the wait for ovs-vswitchd
+	 * starts: a wait the server drops is sent again on a fresh
+	 * connection, and only a second drop ends it. */
+	call_free(call);
+	call = call_make(settings, 2500);
+	r = set_dropped(s, call, "14", &once, &took);
+	is_int(once.failures, 0, "ovsdb-server dropped its clients once");
+	is_int(r, -ETIMEDOUT,
+	       "a wait for ovs-vswitchd dropped once (at 700 ms) is sent again "
+	       "and runs to the deadline: -ETIMEDOUT");
+	ok(took >= 1800 && took < 3000,
+	   "it waited past the drop, to the deadline (2500 ms): %lld ms", took);
+	ok(error_has(call, "ovs-vswitchd did not apply"),
+	   "saying ovs-vswitchd did not apply it, not that the connection "
+	   "broke");
+	is_str(port_columns("p4", cols, sizeof(cols)),
+	       "native-untagged 14 [14] false",
+	       "ovs-vsctl: p4 native 14 is in the database");
+	call_free(call);
+	call = call_make(settings, 2500);
+	r = set_dropped(s, call, "15", &twice, &took);
+	is_int(twice.failures, 0, "ovsdb-server dropped its clients twice");
+	is_int(r, -ETIMEDOUT,
+	       "a wait for ovs-vswitchd dropped twice (at 700 and 1400 ms) is "
+	       "-ETIMEDOUT");
+	ok(took >= 1300 && took < 2300, "it ends at the second drop: %lld ms",
+	   took);
+	ok(error_has(call, "whether the changes were applied is unknown"),
+	   "saying the outcome is unknown");
+	ok(error_has(call, "lost the connection"), "and why");
+	is_str(port_columns("p4", cols, sizeof(cols)),
+	       "native-untagged 15 [15] false",
+	       "ovs-vsctl: p4 native 15 is in the database");
 	ops->session_close(s, call, 0);
 out:
 	call_free(call);
@@ -1138,6 +1437,7 @@ int main(int argc, char **argv)
 	test_concurrency();
 	test_batch();
 	test_protocol();
+	test_commit_outcome();
 	test_vswitchd(); /* it stops ovs-vswitchd */
 	test_options(argv[1]);
 	plugin_unload_all();

@@ -38,8 +38,11 @@
  * makes the commit read again and retry rather than lose an update.  Like
  * ovs-vsctl, it bumps next_cfg once, and the commit returns only once
  * ovs-vswitchd reports cur_cfg that far: when a commit succeeds, the
- * datapath enforces it.  The database is persistent, so session_close has
- * nothing to save; it drops what was queued and not committed.
+ * datapath enforces it.  A commit that fails once ovsdb-server may have
+ * its transaction (sent and never answered, or committed and the wait for
+ * ovs-vswitchd failed) returns -ETIMEDOUT: its outcome is unknown.  The
+ * database is persistent, so session_close has nothing to save; it drops
+ * what was queued and not committed.
  *
  * Settings of a switch (PUT /v0/switch/<name>, type "ovs"):
  *   ovs_bridge   the bridge the ports are on (required)
@@ -63,6 +66,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,6 +95,7 @@
 #define OVS_MAX_QUEUED_PORTS 1024 /* ports one commit changes */
 #define OVS_MAX_QUEUED_EDITS 4096 /* changes queued for one commit */
 #define OVS_MAX_COMMENT	     400  /* bytes of a transaction's comment */
+#define OVS_MAX_ERROR	     512  /* bytes of an error text */
 
 #define OVS_DB		   "Open_vSwitch"
 #define OVS_DEFAULT_TARGET "unix:/var/run/openvswitch/db.sock"
@@ -183,6 +188,9 @@ struct ovs_session {
 	char *target;
 	char *bridge;
 	json_int_t next_id;
+	/* The last request was sent and no answer to it read: the server
+	 * may have acted on it. */
+	bool in_doubt;
 	unsigned seed; /* for the backoff's jitter */
 	/* What set_port and revert_port queued for the next commit. */
 	struct ovs_queued *queue;
@@ -215,6 +223,43 @@ static const struct {
 #define OVS_NWAITS (sizeof(ovs_wait_names) / sizeof(ovs_wait_names[0]))
 
 static bool ovs_wait_vswitchd = true;
+
+/* A copy of the last error text set on this thread, so that a commit
+ * whose outcome turned unknown can still give the reason a lower layer
+ * found.  A session is used by one thread at a time, one call at once. */
+static _Thread_local char ovs_last_error[OVS_MAX_ERROR];
+
+/* Set the call's error text, and keep a copy. */
+static void ovs_error(struct hil_call *call, const char *fmt, ...)
+	HIL_PRINTF(2, 3);
+
+static void ovs_error(struct hil_call *call, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ovs_last_error, sizeof(ovs_last_error), fmt, ap);
+	va_end(ap);
+	ovs_host->set_error(call, "%s", ovs_last_error);
+}
+
+/*
+ * A commit failed once ovsdb-server may have its changes: the changes may
+ * or may not be applied, which the switch contract spells -ETIMEDOUT.
+ * The error text says what happened (what) and that the outcome is
+ * unknown, then the reason the failing layer gave (err's text when it
+ * gave none).  Returns -ETIMEDOUT.
+ */
+static int ovs_unknown(struct hil_call *call, int err, const char *what)
+{
+	char reason[OVS_MAX_ERROR];
+
+	snprintf(reason, sizeof(reason), "%s",
+		 ovs_last_error[0] ? ovs_last_error : strerror(-err));
+	ovs_error(call, "%s; whether the changes were applied is unknown: %s",
+		  what, reason);
+	return -ETIMEDOUT;
+}
 
 /* VLAN sets. */
 
@@ -293,7 +338,7 @@ static void ovs_disconnect(struct ovs_session *s)
 static int ovs_timeout(struct ovs_session *s, struct hil_call *call,
 		       const char *what)
 {
-	ovs_host->set_error(call, "timed out %s ovsdb '%s'", what, s->target);
+	ovs_error(call, "timed out %s ovsdb '%s'", what, s->target);
 	ovs_disconnect(s);
 	return -ETIMEDOUT;
 }
@@ -388,10 +433,10 @@ static int ovs_connect(struct ovs_session *s, struct hil_call *call)
 
 	r = ovs_target_parse(s->target, &ss, &sslen);
 	if (r < 0) {
-		ovs_host->set_error(call,
-				    "invalid ovsdb '%s': want unix:/PATH or "
-				    "tcp:IP:PORT",
-				    s->target);
+		ovs_error(call,
+			  "invalid ovsdb '%s': want unix:/PATH or "
+			  "tcp:IP:PORT",
+			  s->target);
 		return r;
 	}
 	s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -437,8 +482,8 @@ wait:
 		return 0;
 	r = -err;
 out:
-	ovs_host->set_error(call, "could not connect to ovsdb '%s': %s",
-			    s->target, strerror(-r));
+	ovs_error(call, "could not connect to ovsdb '%s': %s", s->target,
+		  strerror(-r));
 	ovs_disconnect(s);
 	return r;
 }
@@ -447,8 +492,8 @@ out:
  * fresh one: every change the driver makes is safe to repeat. */
 static int ovs_lost(struct ovs_session *s, struct hil_call *call, int err)
 {
-	ovs_host->set_error(call, "lost the connection to ovsdb '%s': %s",
-			    s->target, err ? strerror(err) : "closed");
+	ovs_error(call, "lost the connection to ovsdb '%s': %s", s->target,
+		  err ? strerror(err) : "closed");
 	ovs_disconnect(s);
 	return -ENOTCONN;
 }
@@ -487,7 +532,7 @@ static int ovs_send(struct ovs_session *s, struct hil_call *call,
 	int r;
 
 	if (!text) {
-		ovs_host->set_error(call, "out of memory");
+		ovs_error(call, "out of memory");
 		return -ENOMEM;
 	}
 	r = ovs_write_all(s, call, text, strlen(text));
@@ -547,10 +592,10 @@ static int ovs_recv(struct ovs_session *s, struct hil_call *call, json_t **ret)
 		int ms;
 
 		if (s->len == OVS_MAX_MESSAGE) {
-			ovs_host->set_error(call,
-					    "ovsdb '%s' sent a message over "
-					    "%d bytes",
-					    s->target, OVS_MAX_MESSAGE);
+			ovs_error(call,
+				  "ovsdb '%s' sent a message over "
+				  "%d bytes",
+				  s->target, OVS_MAX_MESSAGE);
 			ovs_disconnect(s);
 			return -EMSGSIZE;
 		}
@@ -563,7 +608,7 @@ static int ovs_recv(struct ovs_session *s, struct hil_call *call, json_t **ret)
 				cap = OVS_MAX_MESSAGE;
 			buf = realloc(s->buf, cap);
 			if (!buf) {
-				ovs_host->set_error(call, "out of memory");
+				ovs_error(call, "out of memory");
 				ovs_disconnect(s);
 				return -ENOMEM;
 			}
@@ -588,8 +633,8 @@ static int ovs_recv(struct ovs_session *s, struct hil_call *call, json_t **ret)
 			return ovs_lost(s, call, errno);
 	}
 	if (end < 0) {
-		ovs_host->set_error(call, "ovsdb '%s' sent a malformed message",
-				    s->target);
+		ovs_error(call, "ovsdb '%s' sent a malformed message",
+			  s->target);
 		ovs_disconnect(s);
 		return -EPROTO;
 	}
@@ -599,9 +644,8 @@ static int ovs_recv(struct ovs_session *s, struct hil_call *call, json_t **ret)
 	s->scan = 0;
 	if (!msg || !json_is_object(msg)) {
 		json_decref(msg);
-		ovs_host->set_error(call,
-				    "ovsdb '%s' sent a malformed message: %s",
-				    s->target, jerr.text);
+		ovs_error(call, "ovsdb '%s' sent a malformed message: %s",
+			  s->target, jerr.text);
 		ovs_disconnect(s);
 		return -EPROTO;
 	}
@@ -619,7 +663,7 @@ static int ovs_echo(struct ovs_session *s, struct hil_call *call,
 	int r;
 
 	if (!reply) {
-		ovs_host->set_error(call, "out of memory");
+		ovs_error(call, "out of memory");
 		return -ENOMEM;
 	}
 	r = ovs_send(s, call, reply);
@@ -633,7 +677,8 @@ static int ovs_echo(struct ovs_session *s, struct hil_call *call,
  * dropping anything else (replies to calls a timeout abandoned never
  * arrive: a timeout closes the connection).  Connects first when needed.
  * Returns 0 with the result (owned) in *ret, or a negative errno with the
- * error text set.
+ * error text set; then s->in_doubt says whether the server may still have
+ * acted on the request (sent whole, no answer read).
  */
 static int ovs_rpc(struct ovs_session *s, struct hil_call *call,
 		   const char *method, json_t *params, json_t **ret)
@@ -643,10 +688,11 @@ static int ovs_rpc(struct ovs_session *s, struct hil_call *call,
 	const char *m;
 	int r;
 
+	s->in_doubt = false;
 	req = json_pack("{s:s, s:o, s:I}", "method", method, "params", params,
 			"id", id);
 	if (!req) {
-		ovs_host->set_error(call, "out of memory");
+		ovs_error(call, "out of memory");
 		return -ENOMEM;
 	}
 	/* Nothing is sent past the deadline. */
@@ -662,6 +708,9 @@ static int ovs_rpc(struct ovs_session *s, struct hil_call *call,
 	r = ovs_send(s, call, req);
 	if (r < 0)
 		goto out;
+	/* A request cut short never runs; a whole one may, answered or
+	 * not. */
+	s->in_doubt = true;
 	for (;;) {
 		json_t *rid, *err;
 
@@ -685,20 +734,22 @@ static int ovs_rpc(struct ovs_session *s, struct hil_call *call,
 			char *text =
 				json_dumps(err, JSON_COMPACT | JSON_ENCODE_ANY);
 
-			ovs_host->set_error(
-				call, "ovsdb '%s' refused '%s': %.200s",
-				s->target, method, text ? text : "?");
+			/* The server refused the whole request. */
+			s->in_doubt = false;
+			ovs_error(call, "ovsdb '%s' refused '%s': %.200s",
+				  s->target, method, text ? text : "?");
 			free(text);
 			r = -EPROTO;
 			goto out;
 		}
 		*ret = json_incref(json_object_get(msg, "result"));
 		r = *ret ? 0 : -EPROTO;
+		s->in_doubt = r < 0;
 		if (r < 0)
-			ovs_host->set_error(call,
-					    "ovsdb '%s' sent a reply without "
-					    "a result",
-					    s->target);
+			ovs_error(call,
+				  "ovsdb '%s' sent a reply without "
+				  "a result",
+				  s->target);
 		goto out;
 	}
 out:
@@ -723,7 +774,7 @@ static int ovs_transact(struct ovs_session *s, struct hil_call *call,
 	if (!params || json_array_extend(params, ops) < 0) {
 		json_decref(params);
 		json_decref(ops);
-		ovs_host->set_error(call, "out of memory");
+		ovs_error(call, "out of memory");
 		return -ENOMEM;
 	}
 	json_decref(ops);
@@ -731,8 +782,10 @@ static int ovs_transact(struct ovs_session *s, struct hil_call *call,
 	if (r < 0)
 		return r;
 	if (!json_is_array(results) || json_array_size(results) < nops) {
-		ovs_host->set_error(call, "ovsdb '%s' sent a short reply",
-				    s->target);
+		/* An answer that does not say what became of each operation
+		 * is no answer. */
+		s->in_doubt = true;
+		ovs_error(call, "ovsdb '%s' sent a short reply", s->target);
 		json_decref(results);
 		return -EPROTO;
 	}
@@ -977,7 +1030,7 @@ static json_t *ovs_op_applied(json_int_t next_cfg, long long ms)
 static int ovs_nomem(struct hil_call *call, json_t *garbage)
 {
 	json_decref(garbage);
-	ovs_host->set_error(call, "out of memory");
+	ovs_error(call, "out of memory");
 	return -ENOMEM;
 }
 
@@ -1018,22 +1071,21 @@ static int ovs_port_read(struct ovs_session *s, struct hil_call *call,
 	r = -EPROTO;
 	if (failed >= 0) {
 		ovs_op_error(results, failed, why, sizeof(why));
-		ovs_host->set_error(call,
-				    "ovsdb '%s' could not read port '%s': %s",
-				    s->target, port, why);
+		ovs_error(call, "ovsdb '%s' could not read port '%s': %s",
+			  s->target, port, why);
 		goto out;
 	}
 	rows = ovs_rows(results, 1);
 	if (rows && json_array_size(rows) == 0) {
-		ovs_host->set_error(call, "bridge '%s' not found in ovsdb '%s'",
-				    s->bridge, s->target);
+		ovs_error(call, "bridge '%s' not found in ovsdb '%s'",
+			  s->bridge, s->target);
 		r = -ENOENT;
 		goto out;
 	}
 	rows = ovs_rows(results, 0);
 	if (rows && json_array_size(rows) == 0) {
-		ovs_host->set_error(call, "port '%s' not found in ovsdb '%s'",
-				    port, s->target);
+		ovs_error(call, "port '%s' not found in ovsdb '%s'", port,
+			  s->target);
 		r = -ENOENT;
 		goto out;
 	}
@@ -1057,11 +1109,11 @@ static int ovs_port_read(struct ovs_session *s, struct hil_call *call,
 	}
 	if (!uuid || strlen(uuid) != OVS_UUID_LEN ||
 	    ovs_row_decode(cols, &p.row) < 0) {
-		ovs_host->set_error(call,
-				    "ovsdb '%s' sent a port row for '%s' this "
-				    "driver cannot read (needs Open vSwitch "
-				    ">= 2.10)",
-				    s->target, port);
+		ovs_error(call,
+			  "ovsdb '%s' sent a port row for '%s' this "
+			  "driver cannot read (needs Open vSwitch "
+			  ">= 2.10)",
+			  s->target, port);
 		goto out;
 	}
 	memcpy(p.uuid, uuid, OVS_UUID_LEN + 1);
@@ -1103,13 +1155,13 @@ static int ovs_port_on_bridge(struct ovs_session *s, struct hil_call *call,
 	if (r < 0)
 		return r;
 	if (failed == 0) {
-		ovs_host->set_error(call, "port '%s' is not on bridge '%s'",
-				    port, s->bridge);
+		ovs_error(call, "port '%s' is not on bridge '%s'", port,
+			  s->bridge);
 		r = -ENOENT;
 	} else if (failed >= 0) {
 		ovs_op_error(results, failed, why, sizeof(why));
-		ovs_host->set_error(call, "ovsdb '%s' failed on port '%s': %s",
-				    s->target, port, why);
+		ovs_error(call, "ovsdb '%s' failed on port '%s': %s", s->target,
+			  port, why);
 		r = -EPROTO;
 	}
 	json_decref(results);
@@ -1136,10 +1188,10 @@ static int ovs_edit_apply(struct hil_call *call, const char *port,
 		ovs_vlan_put(&v->tagged, e->vlan, e->add);
 		return 0;
 	}
-	ovs_host->set_error(call,
-			    "vlan %d cannot be both native and tagged on port "
-			    "'%s'",
-			    e->vlan, port);
+	ovs_error(call,
+		  "vlan %d cannot be both native and tagged on port "
+		  "'%s'",
+		  e->vlan, port);
 	return -EEXIST;
 }
 
@@ -1160,13 +1212,19 @@ static void ovs_backoff(struct ovs_session *s, struct hil_call *call,
 
 /* The queue of a commit. */
 
+/* Free what a queue entry holds; the entry itself is the caller's. */
+static void ovs_queued_free(struct ovs_queued *q)
+{
+	free(q->name);
+	json_decref(q->cur.columns);
+	free(q->edits);
+	*q = (struct ovs_queued){0};
+}
+
 static void ovs_queue_clear(struct ovs_session *s)
 {
-	for (size_t i = 0; i < s->nqueued; i++) {
-		free(s->queue[i].name);
-		json_decref(s->queue[i].cur.columns);
-		free(s->queue[i].edits);
-	}
+	for (size_t i = 0; i < s->nqueued; i++)
+		ovs_queued_free(&s->queue[i]);
 	free(s->queue);
 	s->queue = NULL;
 	s->nqueued = s->nedits = 0;
@@ -1218,23 +1276,24 @@ static int ovs_port_check(struct ovs_session *s, struct hil_call *call,
 }
 
 /* Queue an edit of the port for the next commit, reading the port the
- * first time the queue names it. */
+ * first time the queue names it.  A port read here joins the queue only
+ * with its edit: a refused edit leaves the queue as it was, so that the
+ * commit neither checks nor rewrites a port no call changed. */
 static int ovs_queue_edit(struct ovs_session *s, struct hil_call *call,
 			  const char *port, const struct ovs_edit *e)
 {
-	struct ovs_queued *q = NULL, *grown;
+	struct ovs_queued fresh = {0}, *q = NULL, *grown;
 	struct ovs_edit *edits;
 	struct ovs_vlans want;
 	int r;
 
 	if (ovs_poll_ms(call) < 0) {
-		ovs_host->set_error(call, "timed out before changing port '%s'",
-				    port);
+		ovs_error(call, "timed out before changing port '%s'", port);
 		return -ETIMEDOUT;
 	}
 	if (s->nedits == OVS_MAX_QUEUED_EDITS) {
-		ovs_host->set_error(call, "more than %d changes in one commit",
-				    OVS_MAX_QUEUED_EDITS);
+		ovs_error(call, "more than %d changes in one commit",
+			  OVS_MAX_QUEUED_EDITS);
 		return -ENOSPC;
 	}
 	for (size_t i = 0; i < s->nqueued && !q; i++)
@@ -1242,37 +1301,48 @@ static int ovs_queue_edit(struct ovs_session *s, struct hil_call *call,
 			q = &s->queue[i];
 	if (!q) {
 		if (s->nqueued == OVS_MAX_QUEUED_PORTS) {
-			ovs_host->set_error(call,
-					    "more than %d ports in one commit",
-					    OVS_MAX_QUEUED_PORTS);
+			ovs_error(call, "more than %d ports in one commit",
+				  OVS_MAX_QUEUED_PORTS);
 			return -ENOSPC;
 		}
-		grown = realloc(s->queue, (s->nqueued + 1) * sizeof(*grown));
-		if (!grown)
-			return ovs_nomem(call, NULL);
-		s->queue = grown;
-		q = &s->queue[s->nqueued];
-		*q = (struct ovs_queued){.name = strdup(port)};
-		if (!q->name)
-			return ovs_nomem(call, NULL);
-		r = ovs_port_check(s, call, port, &q->cur);
-		if (r < 0) {
-			free(q->name);
-			return r;
+		fresh.name = strdup(port);
+		if (!fresh.name) {
+			r = ovs_nomem(call, NULL);
+			goto out;
 		}
-		s->nqueued++;
+		r = ovs_port_check(s, call, port, &fresh.cur);
+		if (r < 0)
+			goto out;
+		q = &fresh;
 	}
 	/* Refuse now what the commit could not apply. */
 	r = ovs_queued_want(call, q, e, &want);
 	if (r < 0)
-		return r;
+		goto out;
 	edits = realloc(q->edits, (q->nedits + 1) * sizeof(*edits));
-	if (!edits)
-		return ovs_nomem(call, NULL);
+	if (!edits) {
+		r = ovs_nomem(call, NULL);
+		goto out;
+	}
 	q->edits = edits;
+	if (q == &fresh) {
+		grown = realloc(s->queue, (s->nqueued + 1) * sizeof(*grown));
+		if (!grown) {
+			r = ovs_nomem(call, NULL);
+			goto out;
+		}
+		s->queue = grown;
+	}
 	q->edits[q->nedits++] = *e;
 	s->nedits++;
-	return 0;
+	if (q == &fresh) {
+		s->queue[s->nqueued++] = fresh;
+		fresh = (struct ovs_queued){0};
+	}
+	r = 0;
+out:
+	ovs_queued_free(&fresh);
+	return r;
 }
 
 /* Read every queued port again after losing a race; the edits stay. */
@@ -1363,15 +1433,15 @@ static int ovs_commit_failed(struct ovs_session *s, struct hil_call *call,
 	ovs_op_error(results, failed, why, sizeof(why));
 	if (failed < 0 || (size_t)failed >= nsteps ||
 	    steps[failed].kind == OVS_STEP_CONFIG) {
-		ovs_host->set_error(call, "ovsdb '%s' refused the changes: %s",
-				    s->target, why);
+		ovs_error(call, "ovsdb '%s' refused the changes: %s", s->target,
+			  why);
 		return -EPROTO;
 	}
 	port = s->queue[steps[failed].port].name;
 	switch (steps[failed].kind) {
 	case OVS_STEP_ON_BRIDGE:
-		ovs_host->set_error(call, "port '%s' is not on bridge '%s'",
-				    port, s->bridge);
+		ovs_error(call, "port '%s' is not on bridge '%s'", port,
+			  s->bridge);
 		return -ENOENT;
 	case OVS_STEP_AS_READ:
 		if (ovs_op_timed_out(results, failed))
@@ -1380,8 +1450,8 @@ static int ovs_commit_failed(struct ovs_session *s, struct hil_call *call,
 	default:
 		break;
 	}
-	ovs_host->set_error(call, "ovsdb '%s' refused to change port '%s': %s",
-			    s->target, port, why);
+	ovs_error(call, "ovsdb '%s' refused to change port '%s': %s", s->target,
+		  port, why);
 	return -EPROTO;
 }
 
@@ -1478,59 +1548,89 @@ out:
 	return r;
 }
 
-/* Wait until ovs-vswitchd applied configuration cfg. */
+/*
+ * Wait until ovs-vswitchd applied configuration cfg, which a transaction
+ * ovsdb-server committed asked for.  The changes are in the database
+ * already, so a connection that broke is retried once on a fresh one:
+ * only the wait was lost.  Returns 0 once ovs-vswitchd reports cfg, or
+ * -ETIMEDOUT, the error text saying why, when it cannot tell whether the
+ * switch applied the changes (ovs-vswitchd did not in time, the wait
+ * failed, the connection broke twice).
+ */
 static int ovs_applied_wait(struct ovs_session *s, struct hil_call *call,
 			    json_int_t cfg)
 {
 	json_t *ops, *results = NULL;
-	long failed;
+	long failed = -1;
 	char why[320];
-	int r;
+	int r = -ENOTCONN;
 
-	ops = json_pack("[o]", ovs_op_applied(cfg, ovs_wait_budget(call)));
-	if (!ops)
-		return ovs_nomem(call, NULL);
-	r = ovs_transact(s, call, ops, &results, &failed);
+	for (int i = 0; i < 2 && r == -ENOTCONN; i++) {
+		json_decref(results);
+		results = NULL;
+		ops = json_pack("[o]",
+				ovs_op_applied(cfg, ovs_wait_budget(call)));
+		if (!ops) {
+			r = ovs_nomem(call, NULL);
+			break;
+		}
+		r = ovs_transact(s, call, ops, &results, &failed);
+	}
 	if (r == 0 && failed >= 0 && ovs_op_timed_out(results, failed)) {
 		if (s->nqueued == 1)
-			ovs_host->set_error(
-				call,
-				"ovs-vswitchd did not apply the "
-				"change to port '%s' in time (is it "
-				"running?)",
-				s->queue[0].name);
+			ovs_error(call,
+				  "ovs-vswitchd did not apply the change to "
+				  "port '%s' in time (is it running?)",
+				  s->queue[0].name);
 		else
-			ovs_host->set_error(
-				call,
-				"ovs-vswitchd did not apply the "
-				"changes to %zu ports in time (is it "
-				"running?)",
-				s->nqueued);
+			ovs_error(call,
+				  "ovs-vswitchd did not apply the changes to "
+				  "%zu ports in time (is it running?)",
+				  s->nqueued);
 		r = -ETIMEDOUT;
-	} else if (r == 0 && failed >= 0) {
+		goto out;
+	}
+	if (r == 0 && failed >= 0) {
 		ovs_op_error(results, failed, why, sizeof(why));
-		ovs_host->set_error(call,
-				    "ovsdb '%s' failed waiting for "
-				    "ovs-vswitchd: %s",
-				    s->target, why);
+		ovs_error(call,
+			  "ovsdb '%s' failed waiting for ovs-vswitchd: %s",
+			  s->target, why);
 		r = -EPROTO;
 	}
+	if (r < 0)
+		r = ovs_unknown(call, r,
+				"ovsdb committed the changes, then waiting for "
+				"ovs-vswitchd failed");
+out:
 	json_decref(results);
 	return r;
 }
 
-/* Write what the queue holds, in one transaction, retrying while others
+/*
+ * Write what the queue holds, in one transaction, retrying while others
  * race us (each retry reads the ports again and applies the same edits),
- * then wait for ovs-vswitchd.  The queue is empty afterwards. */
+ * then wait for ovs-vswitchd.  A connection that broke is retried once on
+ * a fresh one: the edits applied again to what is there now give the same
+ * rows, whether or not the server got the first transaction.  The queue
+ * is empty afterwards.  Returns 0 when the switch has every change (the
+ * database, and the datapath unless wait_vswitchd is no); -ETIMEDOUT when
+ * it may have some: past the deadline, when any failure follows a
+ * transaction sent and never answered (the server may have committed it),
+ * or when the wait for ovs-vswitchd fails after the commit; any other
+ * negative errno when ovsdb-server has none of them (it refused the
+ * transaction, a port left the bridge, ports kept changing).  The error
+ * text says why.
+ */
 static int ovs_session_commit(void *session, struct hil_call *call)
 {
 	struct ovs_session *s = session;
 	json_int_t cfg = 0;
-	bool reconnected = false;
+	bool reconnected = false, unanswered = false;
 	int r = -EAGAIN;
 
 	if (!s->nqueued)
 		return 0;
+	ovs_last_error[0] = '\0';
 	for (int attempt = 0; r == -EAGAIN && attempt < OVS_MAX_ATTEMPTS;
 	     attempt++) {
 		if (attempt > 0) {
@@ -1539,25 +1639,31 @@ static int ovs_session_commit(void *session, struct hil_call *call)
 			if (r < 0)
 				break;
 		}
+		s->in_doubt = false;
 		r = ovs_commit_once(s, call, &cfg);
-		/* A broken connection, once: whether or not the server got
-		 * the transaction, the edits applied again to what is there
-		 * now give the same rows. */
+		/* Sent whole and unanswered, the transaction may have been
+		 * committed: past here a failure leaves the outcome unknown. */
+		if (r < 0 && s->in_doubt)
+			unanswered = true;
 		if (r == -ENOTCONN && !reconnected) {
 			reconnected = true;
 			r = -EAGAIN;
 		}
 	}
 	if (r == -EAGAIN)
-		ovs_host->set_error(call,
-				    "ports kept changing under us; gave up "
-				    "after %d attempts",
-				    OVS_MAX_ATTEMPTS);
+		ovs_error(call,
+			  "ports kept changing under us; gave up after %d "
+			  "attempts",
+			  OVS_MAX_ATTEMPTS);
+	if (r < 0 && unanswered)
+		r = ovs_unknown(call, r,
+				"a transaction sent to ovsdb got no answer");
 	if (r == 0 && cfg > 0 && ovs_wait_vswitchd)
 		r = ovs_applied_wait(s, call, cfg);
 	ovs_queue_clear(s);
 	return r;
 }
+
 /* Close the connection and free the session; accepts NULL, returns
  * NULL. */
 static struct ovs_session *ovs_session_free(struct ovs_session *s)
@@ -1586,11 +1692,11 @@ static int ovs_session_open(const struct hil_host *host, struct hil_call *call,
 	if (!target)
 		target = OVS_DEFAULT_TARGET;
 	if (!ovs_name_valid(bridge)) {
-		host->set_error(call, "the switch has no valid ovs_bridge");
+		ovs_error(call, "the switch has no valid ovs_bridge");
 		return -EINVAL;
 	}
 	if (strnlen(target, OVS_MAX_TARGET + 1) > OVS_MAX_TARGET) {
-		host->set_error(call, "the switch's ovsdb is too long");
+		ovs_error(call, "the switch's ovsdb is too long");
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -1618,15 +1724,14 @@ static int ovs_session_open(const struct hil_host *host, struct hil_call *call,
 		goto out;
 	r = -ENOENT;
 	if (failed >= 0 || !ovs_rows(results, 0)) {
-		host->set_error(call,
-				"ovsdb '%s' could not look up bridge '%s'",
-				target, bridge);
+		ovs_error(call, "ovsdb '%s' could not look up bridge '%s'",
+			  target, bridge);
 		r = -EPROTO;
 		goto out;
 	}
 	if (json_array_size(ovs_rows(results, 0)) == 0) {
-		host->set_error(call, "bridge '%s' not found in ovsdb '%s'",
-				bridge, target);
+		ovs_error(call, "bridge '%s' not found in ovsdb '%s'", bridge,
+			  target);
 		goto out;
 	}
 	host->log(HIL_LOG_DEBUG, "ovs switch: connected to '%s', bridge '%s'",
@@ -1664,10 +1769,10 @@ static int ovs_edit_parse(struct hil_call *call, const char *port,
 		if (e.vlan < 0 || (id >= 0 && e.vlan != id))
 			goto bad;
 		if (e.vlan == ovs_parking_vlan) {
-			ovs_host->set_error(call,
-					    "vlan %d is the parking vlan of "
-					    "this driver",
-					    e.vlan);
+			ovs_error(call,
+				  "vlan %d is the parking vlan of "
+				  "this driver",
+				  e.vlan);
 			return -EINVAL;
 		}
 	} else {
@@ -1676,10 +1781,10 @@ static int ovs_edit_parse(struct hil_call *call, const char *port,
 	*ret = e;
 	return 0;
 bad:
-	ovs_host->set_error(call,
-			    "invalid channel '%.40s' or vlan '%.16s' for port "
-			    "'%s'",
-			    channel ? channel : "", vlan ? vlan : "-", port);
+	ovs_error(call,
+		  "invalid channel '%.40s' or vlan '%.16s' for port "
+		  "'%s'",
+		  channel ? channel : "", vlan ? vlan : "-", port);
 	return -EINVAL;
 }
 
@@ -1690,7 +1795,7 @@ static int ovs_set_port(void *session, struct hil_call *call, const char *port,
 	int r;
 
 	if (ovs_port_valid(port) < 0) {
-		ovs_host->set_error(call, "invalid port name");
+		ovs_error(call, "invalid port name");
 		return -EINVAL;
 	}
 	r = ovs_edit_parse(call, port, channel, vlan, &e);
@@ -1705,7 +1810,7 @@ static int ovs_revert_port(void *session, struct hil_call *call,
 	const struct ovs_edit e = {.kind = OVS_EDIT_REVERT, .vlan = -1};
 
 	if (ovs_port_valid(port) < 0) {
-		ovs_host->set_error(call, "invalid port name");
+		ovs_error(call, "invalid port name");
 		return -EINVAL;
 	}
 	return ovs_queue_edit(session, call, port, &e);
@@ -1724,15 +1829,19 @@ static int ovs_get_port_once(struct ovs_session *s, struct hil_call *call,
 	r = ovs_port_read(s, call, port, &cur);
 	if (r == 0)
 		r = ovs_port_on_bridge(s, call, port, cur.uuid);
+	/* -EPROTO tells hild the port carries what no channel describes: a
+	 * reply we could not read is another matter. */
+	if (r == -EPROTO)
+		r = -EIO;
 	if (r < 0)
 		goto out;
 	/* Saying "nothing" for a port open to every VLAN would tell hild
 	 * it is isolated; it is not. */
 	if (cur.open) {
-		ovs_host->set_error(call,
-				    "port '%s' carries traffic hil did not "
-				    "put there: %s; revert it",
-				    port, cur.open);
+		ovs_error(call,
+			  "port '%s' carries traffic hil did not "
+			  "put there: %s; revert it",
+			  port, cur.open);
 		r = -EPROTO;
 		goto out;
 	}
@@ -1760,7 +1869,7 @@ static int ovs_get_port(void *session, struct hil_call *call, const char *port,
 	int r;
 
 	if (ovs_port_valid(port) < 0 || !sink) {
-		ovs_host->set_error(call, "invalid port name");
+		ovs_error(call, "invalid port name");
 		return -EINVAL;
 	}
 	r = ovs_get_port_once(session, call, port, sink, arg);
