@@ -233,3 +233,14 @@ int ctl_write_all(int fd, const char *buf, size_t len, int timeout_ms)
 	}
 	return 0;
 }
+
+bool ctl_peer_gone(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLRDHUP};
+
+	if (fd < 0)
+		return false;
+	if (poll(&pfd, 1, 0) < 0)
+		return false;
+	return pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL);
+}

@@ -65,4 +65,8 @@ int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms);
 /* Write all of buf within timeout_ms.  Returns 0 or a negative errno. */
 int ctl_write_all(int fd, const char *buf, size_t len, int timeout_ms);
 
+/* Whether the other end of connection fd has closed it or shut down its
+ * writing (a request's sender that gave up waiting).  false for fd < 0. */
+bool ctl_peer_gone(int fd);
+
 #endif /* HIL_SLURM_CTL_H */

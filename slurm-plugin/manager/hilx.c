@@ -388,19 +388,44 @@ static void hilx_sleep_ms(long ms)
 		;
 }
 
-/* Poll OBM operation id until it is no longer pending, at most
- * timeout_ms. */
-static int hilx_obm_wait(struct hil_client *c, const char *node,
-			 const char *what, const char *id, long timeout_ms,
-			 struct hil_error *err)
+/*
+ * Between two polls: -EINPROGRESS (err set) past the deadline, -EINTR
+ * when w says stop, else sleep a while (longer each time) and 0.
+ */
+static int hilx_pause(const struct hilx_wait *w, long long deadline,
+		      long *pause, const char *what, struct hil_error *err)
 {
-	long long deadline = hilx_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	long pause = HILX_POLL_MIN_MS;
+	long long left = deadline - hilx_now_ms();
 
+	if (left <= 0) {
+		*err = (struct hil_error){0};
+		snprintf(err->type, sizeof(err->type), "%s", HIL_ERR_TIMEOUT);
+		snprintf(err->msg, sizeof(err->msg),
+			 "%s still pending after %ld ms", what, w->timeout_ms);
+		return -EINPROGRESS;
+	}
+	if (w->interrupted && w->interrupted(w->arg))
+		return -EINTR;
+	hilx_sleep_ms(*pause < left ? *pause : (long)left);
+	*pause = *pause * 2 > HILX_POLL_MAX_MS ? HILX_POLL_MAX_MS : *pause * 2;
+	return 0;
+}
+
+int hilx_obm_wait(struct hil_client *c, const char *node, enum hilx_obm op,
+		  const char *id, const struct hilx_wait *w,
+		  struct hil_error *err)
+{
+	long long deadline =
+		hilx_now_ms() + (w->timeout_ms > 0 ? w->timeout_ms : 0);
+	const char *what = hilx_obm_name(op);
+	long pause = HILX_POLL_MIN_MS;
+	char desc[HILX_MAX_ID + 128];
+
+	snprintf(desc, sizeof(desc), "%s of node '%s' (OBM action '%s')", what,
+		 node, id);
 	for (;;) {
 		json_t *reply = NULL;
 		const char *st, *why;
-		long long left;
 		int r;
 
 		r = hil_client_call(c, "GET", NULL, &reply, err,
@@ -431,29 +456,18 @@ static int hilx_obm_wait(struct hil_client *c, const char *node,
 		json_decref(reply);
 		if (r <= 0)
 			return r;
-		left = deadline - hilx_now_ms();
-		if (left <= 0) {
-			*err = (struct hil_error){0};
-			snprintf(err->type, sizeof(err->type), "%s",
-				 HIL_ERR_TIMEOUT);
-			snprintf(err->msg, sizeof(err->msg),
-				 "%s of node '%s' still queued after %ld ms "
-				 "(OBM action '%s')",
-				 what, node, timeout_ms, id);
-			return -EINPROGRESS;
-		}
-		hilx_sleep_ms(pause < left ? pause : (long)left);
-		pause = pause * 2 > HILX_POLL_MAX_MS ? HILX_POLL_MAX_MS
-						     : pause * 2;
+		r = hilx_pause(w, deadline, &pause, desc, err);
+		if (r < 0)
+			return r;
 	}
 }
 
-int hilx_obm(struct hil_client *c, const char *node, enum hilx_obm op,
-	     const char *bootdev, long timeout_ms, struct hil_error *err)
+int hilx_obm_start(struct hil_client *c, const char *node, enum hilx_obm op,
+		   const char *bootdev, char *ret_id, size_t idlen,
+		   struct hil_error *err)
 {
 	json_t *body = NULL, *reply = NULL;
 	const char *id;
-	char idbuf[128];
 	int r;
 
 	if ((size_t)op >= N_OBMS || (hilx_obms[op].bootdev && !bootdev))
@@ -471,12 +485,99 @@ int hilx_obm(struct hil_client *c, const char *node, enum hilx_obm op,
 	/* 200 answers nothing (or a power status); 202 the queued
 	 * operation's id. */
 	id = json_string_value(json_object_get(reply, "status_id"));
-	if (!id) {
-		json_decref(reply);
-		return 0;
+	r = 0;
+	if (id && strlen(id) >= idlen) {
+		*err = (struct hil_error){.status = 202};
+		snprintf(err->type, sizeof(err->type), "%s", HIL_ERR_PROTOCOL);
+		snprintf(err->msg, sizeof(err->msg),
+			 "OBM action id '%.32s...' is too long", id);
+		r = -EBADMSG;
+	} else if (id) {
+		snprintf(ret_id, idlen, "%s", id);
+		r = 1;
 	}
-	snprintf(idbuf, sizeof(idbuf), "%s", id);
 	json_decref(reply);
-	return hilx_obm_wait(c, node, hilx_obms[op].name, idbuf, timeout_ms,
-			     err);
+	return r;
+}
+
+int hilx_obm(struct hil_client *c, const char *node, enum hilx_obm op,
+	     const char *bootdev, const struct hilx_wait *w,
+	     struct hil_error *err)
+{
+	char id[HILX_MAX_ID];
+	int r;
+
+	r = hilx_obm_start(c, node, op, bootdev, id, sizeof(id), err);
+	if (r <= 0)
+		return r;
+	return hilx_obm_wait(c, node, op, id, w, err);
+}
+
+int hilx_action_wait(struct hil_client *c, const char *action,
+		     const struct hilx_wait *w,
+		     enum hil_action_status *ret_status, struct hil_error *err)
+{
+	long long deadline =
+		hilx_now_ms() + (w->timeout_ms > 0 ? w->timeout_ms : 0);
+	long pause = HILX_POLL_MIN_MS;
+	char desc[192];
+
+	snprintf(desc, sizeof(desc), "networking action '%.64s'", action);
+	for (;;) {
+		enum hil_action_status st = HIL_ACTION_PENDING;
+		int r;
+
+		r = hil_action_status(c, action, &st, err);
+		if (r < 0)
+			return r;
+		if (st != HIL_ACTION_PENDING) {
+			*ret_status = st;
+			return 0;
+		}
+		r = hilx_pause(w, deadline, &pause, desc, err);
+		if (r < 0)
+			return r;
+	}
+}
+
+bool hilx_meta_same_job(const struct hilx_meta *m, const struct hilx_job *job)
+{
+	if (m->job != job->id || m->uid != job->uid)
+		return false;
+	if (!m->submit || !job->submit || m->submit == job->submit)
+		return true;
+	return job->restarts > 0 && m->submit <= job->submit;
+}
+
+int hilx_job_loan(struct hil_client *c, char *const *names,
+		  const struct hilx_job *job,
+		  bool (*committed)(const char *loan, void *arg), void *arg,
+		  char *buf, size_t buflen, struct hil_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; names && names[i] && r == 0; i++) {
+		struct hil_node *hn = NULL;
+		struct hilx_meta *meta = NULL;
+
+		r = hil_node_show(c, names[i], &hn, err);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		/* A record still "requested" counts once its request was
+		 * completed (its reservation, the commit, exists). */
+		if (hilx_meta_get(hn, &meta) == 0 &&
+		    hilx_meta_same_job(meta, job) &&
+		    (meta->phase != HILX_REQUESTED ||
+		     (committed && committed(meta->loan, arg)))) {
+			snprintf(buf, buflen, "%s", meta->loan);
+			r = 1;
+		}
+		hilx_meta_free(meta);
+		hil_node_free(hn);
+	}
+	return r;
 }

@@ -87,17 +87,85 @@ enum hilx_obm {
 
 const char *hilx_obm_name(enum hilx_obm op);
 
+#define HILX_MAX_ID 128 /* an OBM operation's id, bytes with the NUL */
+
+/* How long to poll a queued operation, and who may stop the polling. */
+struct hilx_wait {
+	long timeout_ms;
+	bool (*interrupted)(void *arg); /* NULL: nobody */
+	void *arg;
+};
+
 /*
- * Apply OBM operation op to node (bootdev: the boot device of
- * HILX_SET_BOOTDEV) and wait until hild has carried it out.  hild answers
- * when the operation is done, or 202 with its id when it is still queued
- * behind others; then GET /v0/obm_action/<id> is polled for at most
- * timeout_ms more.  Returns 0 when the operation is DONE, -EREMOTEIO (err
- * holds the driver's reason) when it ended in ERROR, -EINPROGRESS when it
- * is still pending after timeout_ms, or an error as hil_client_call().
+ * Ask hild for OBM operation op on node (bootdev: the boot device of
+ * HILX_SET_BOOTDEV).  hild answers when the operation is done, or 202
+ * with its id when it is still queued behind others.  Returns 0 when it
+ * is done, 1 with the queued operation's id in ret_id (idlen bytes), or
+ * an error as hil_client_call().
  */
+int hilx_obm_start(struct hil_client *c, const char *node, enum hilx_obm op,
+		   const char *bootdev, char *ret_id, size_t idlen,
+		   struct hil_error *err);
+
+/*
+ * Poll queued OBM operation id (op of node, for the messages) with
+ * GET /v0/obm_action/<id> until it ends, for at most w->timeout_ms;
+ * w->interrupted is asked before each pause.  Returns 0 when it is DONE,
+ * -EREMOTEIO (err holds the driver's reason) when it ended in ERROR,
+ * -EINPROGRESS when it is still pending after the timeout, -EINTR when
+ * interrupted while pending, or an error as hil_client_call().
+ */
+int hilx_obm_wait(struct hil_client *c, const char *node, enum hilx_obm op,
+		  const char *id, const struct hilx_wait *w,
+		  struct hil_error *err);
+
+/* hilx_obm_start() and, when it was queued, hilx_obm_wait().  Returns as
+ * hilx_obm_wait(). */
 int hilx_obm(struct hil_client *c, const char *node, enum hilx_obm op,
-	     const char *bootdev, long timeout_ms, struct hil_error *err);
+	     const char *bootdev, const struct hilx_wait *w,
+	     struct hil_error *err);
+
+/*
+ * Poll networking action until it is no longer pending, as
+ * hilx_obm_wait() does.  Returns 0 with *ret_status DONE or ERROR,
+ * -EINPROGRESS (err set) when it is still pending after the timeout,
+ * -EINTR when interrupted while pending, or an error as
+ * hil_action_status().
+ */
+int hilx_action_wait(struct hil_client *c, const char *action,
+		     const struct hilx_wait *w,
+		     enum hil_action_status *ret_status, struct hil_error *err);
+
+/* What slurmctld says of a job now, to match loan records with. */
+struct hilx_job {
+	uint32_t id;
+	unsigned long uid;
+	long long submit;  /* 0: unknown */
+	unsigned restarts; /* times slurmctld requeued it */
+};
+
+/*
+ * Whether loan record m was made for job: the same id and uid, and a
+ * submit time that fits.  slurmctld gives a job a new submit time each
+ * time it requeues it (scontrol requeue, a failed PrologSlurmctld), so a
+ * requeued job matches a record of an earlier or equal submit time; a job
+ * never requeued must have the record's (slurmctld that lost its state
+ * may give a lost job's id to a new one).  A record or job without a
+ * submit time matches on id and uid.
+ */
+bool hilx_meta_same_job(const struct hilx_meta *m, const struct hilx_job *job);
+
+/*
+ * The loan job holds on any of names (NULL-terminated), read one by one
+ * from hild.  A record still "requested" counts only when committed(loan,
+ * arg) says its request was completed (NULL: never).  Returns 1 with the
+ * loan's name in buf, 0 when none holds one, or an error as
+ * hil_client_call() (err set; a node hild does not know is skipped).
+ */
+int hilx_job_loan(struct hil_client *c, char *const *names,
+		  const struct hilx_job *job,
+		  bool (*committed)(const char *loan, void *arg), void *arg,
+		  char *buf, size_t buflen, struct hil_error *err);
 
 enum hilx_access {
 	HILX_NO_USER,	/* no such HIL user */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl.h"
 #include "hilx.h"
 #include "hslog.h"
 #include "names.h"
@@ -34,12 +35,28 @@
 #define LOAN_MAX_TOUCHED 4096 /* node names remembered between passes */
 #define LOAN_MAX_NODES	 4096 /* nodes of one loan */
 #define LOAN_REPLY_NODES 512  /* bytes of a node list quoted in a reply */
+#define LOAN_MAX_OBM	 4096 /* OBM operations remembered between passes */
+/* s before an OBM operation that failed is asked for again */
+#define LOAN_OBM_BACKOFF 60
+
+/* An OBM operation of a node that did not end in its step: remembered so
+ * that the next pass polls it rather than queueing another behind it
+ * (hild refuses a node's operations past a few pending), or, when it
+ * failed, asks again only after LOAN_OBM_BACKOFF. */
+struct loan_obm {
+	char *node;
+	enum hilx_obm op;
+	char id[HILX_MAX_ID]; /* hild's id; "" once it failed */
+	time_t retry;	      /* failed: not asked again before */
+};
 
 struct loan_mgr {
 	const struct hsconf *conf;
 	struct hil_client *hil;
 	char **touched; /* nodes a request named since the last pass */
 	size_t n_touched;
+	struct loan_obm *obm; /* by node name, unsorted */
+	size_t n_obm;
 	bool hil_down, slurm_down; /* an outage was logged */
 };
 
@@ -94,7 +111,8 @@ static bool loan_in_sorted(char **v, const char *name)
 	return v && bsearch(&name, v, n, sizeof(*v), loan_strcmp) != NULL;
 }
 
-/* Transport failures: hild is not answering at all. */
+/* Transport failures: hild (or slurmctld) is not answering at all.  A
+ * refusal (a switch's, an OBM's, slurmctld's) is a node's trouble. */
 static bool loan_outage(int r)
 {
 	return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EHOSTUNREACH ||
@@ -168,6 +186,49 @@ static void loan_touched_clear(struct loan_mgr *m)
 	m->n_touched = 0;
 }
 
+static struct loan_obm *loan_obm_find(struct loan_mgr *m, const char *node)
+{
+	for (size_t i = 0; i < m->n_obm; i++)
+		if (strcmp(m->obm[i].node, node) == 0)
+			return &m->obm[i];
+	return NULL;
+}
+
+static void loan_obm_forget(struct loan_mgr *m, const char *node)
+{
+	struct loan_obm *o = loan_obm_find(m, node);
+
+	if (!o)
+		return;
+	free(o->node);
+	*o = m->obm[--m->n_obm];
+}
+
+/* Remember op of node: queued as id, or failed (id "") until retry.  On
+ * failure (no memory, too many) the next pass asks hild again. */
+static void loan_obm_remember(struct loan_mgr *m, const char *node,
+			      enum hilx_obm op, const char *id, time_t retry)
+{
+	struct loan_obm *o = loan_obm_find(m, node), *v;
+
+	if (!o) {
+		if (m->n_obm == LOAN_MAX_OBM)
+			return;
+		v = realloc(m->obm, (m->n_obm + 1) * sizeof(*v));
+		if (!v)
+			return;
+		m->obm = v;
+		o = &v[m->n_obm];
+		o->node = strdup(node);
+		if (!o->node)
+			return;
+		m->n_obm++;
+	}
+	o->op = op;
+	snprintf(o->id, sizeof(o->id), "%s", id);
+	o->retry = retry;
+}
+
 int loan_mgr_new(const struct hsconf *conf, struct hil_client *hil,
 		 struct loan_mgr **ret_mgr)
 {
@@ -186,6 +247,9 @@ struct loan_mgr *loan_mgr_free(struct loan_mgr *m)
 	if (!m)
 		return NULL;
 	loan_touched_clear(m);
+	for (size_t i = 0; i < m->n_obm; i++)
+		free(m->obm[i].node);
+	free(m->obm);
 	free(m);
 	return NULL;
 }
@@ -385,6 +449,8 @@ static int pass_group(struct pass *p)
 static int step_fail(struct pass *p, struct pnode *n, const char *what, int r,
 		     const struct hil_error *err)
 {
+	if (r == -EINTR)
+		return r;
 	if (loan_outage(r))
 		return loan_hil_outage(p->m, r, err);
 	hslog_warn("loan '%s': node '%s': could not %s: %s", n->meta->loan,
@@ -421,15 +487,75 @@ static int step_obm(struct pass *p, struct pnode *n, bool on)
 	return step_check(p);
 }
 
-/* Power the node on or off, or set its boot device: done when hild says
- * the operation is done (it may be queued behind others on the BMC). */
+static struct hilx_wait step_wait(struct pass *p)
+{
+	return (struct hilx_wait){
+		.timeout_ms = (long)p->conf->action_timeout * 1000,
+		.interrupted = p->interrupted,
+		.arg = p->arg,
+	};
+}
+
+/*
+ * Power the node on or off, or set its boot device: done when hild says
+ * the operation is done (it may be queued behind others on the BMC).  An
+ * operation still queued when the step gives up is polled by the next
+ * pass, not asked for again; one that failed is asked for again after
+ * LOAN_OBM_BACKOFF, and until then the step fails at once (-EAGAIN).
+ */
 static int step_obm_op(struct pass *p, struct pnode *n, enum hilx_obm op)
 {
+	struct loan_obm *o = loan_obm_find(p->m, n->name);
+	struct hilx_wait w = step_wait(p);
 	struct hil_error err = {0};
-	int r;
+	char id[HILX_MAX_ID] = "";
+	time_t now = time(NULL);
+	int r = 0;
 
-	r = hilx_obm(p->m->hil, n->name, op, p->conf->boot_device,
-		     (long)p->conf->action_timeout * 1000, &err);
+	if (o && o->op != op) { /* the loan moved on: a new step */
+		loan_obm_forget(p->m, n->name);
+		o = NULL;
+	}
+	if (o && !o->id[0] && now < o->retry) {
+		pass_soon(p, (int)(o->retry - now) * 1000);
+		return -EAGAIN;
+	}
+	if (o && o->id[0]) {
+		snprintf(id, sizeof(id), "%s", o->id);
+		r = hilx_obm_wait(p->m->hil, n->name, op, id, &w, &err);
+		if (r == -ENOENT) /* hild forgot it: ask again */
+			id[0] = '\0';
+	}
+	if (!id[0]) {
+		r = hilx_obm_start(p->m->hil, n->name, op, p->conf->boot_device,
+				   id, sizeof(id), &err);
+		if (r == 1)
+			r = hilx_obm_wait(p->m->hil, n->name, op, id, &w, &err);
+		else
+			id[0] = '\0';
+	}
+	if (r == -EREMOTEIO) {
+		loan_obm_remember(p->m, n->name, op, "",
+				  now + LOAN_OBM_BACKOFF);
+		hslog_warn(
+			"loan '%s': node '%s': could not %s: %s (asked again "
+			"in %d s)",
+			n->meta->loan, n->name, hilx_obm_name(op), err.msg,
+			LOAN_OBM_BACKOFF);
+		pass_soon(p, LOAN_OBM_BACKOFF * 1000);
+		return r;
+	}
+	if (id[0] && r < 0 && r != -ENOENT) {
+		loan_obm_remember(p->m, n->name, op, id, 0);
+		if (r == -EINPROGRESS) {
+			hslog_info("loan '%s': node '%s': %s", n->meta->loan,
+				   n->name, err.msg);
+			pass_soon(p, LOAN_SLOW_MS);
+			return r;
+		}
+	} else {
+		loan_obm_forget(p->m, n->name);
+	}
 	if (r < 0)
 		return step_fail(p, n, hilx_obm_name(op), r, &err);
 	if (op == HILX_SET_BOOTDEV)
@@ -458,11 +584,11 @@ static int step_action(struct pass *p, struct pnode *n, const char *what,
 		       char *action)
 {
 	enum hil_action_status st = HIL_ACTION_PENDING;
+	struct hilx_wait w = step_wait(p);
 	struct hil_error err = {0};
 	int r;
 
-	r = hil_action_wait(p->m->hil, action,
-			    (long)p->conf->action_timeout * 1000, &st, &err);
+	r = hilx_action_wait(p->m->hil, action, &w, &st, &err);
 	free(action);
 	if (r < 0)
 		return step_fail(p, n, what, r, &err);
@@ -470,7 +596,7 @@ static int step_action(struct pass *p, struct pnode *n, const char *what,
 		hslog_warn("loan '%s': node '%s': could not %s: the switch "
 			   "refused it",
 			   n->meta->loan, n->name, what);
-		return -EIO;
+		return -EREMOTEIO;
 	}
 	return 0;
 }
@@ -683,11 +809,24 @@ static int node_lend(struct pass *p, struct pnode *n)
 	return 0;
 }
 
+/*
+ * The node is back: its record goes first, then SLURM may use it again.
+ * The other order could let SLURM start a job on a node that still has a
+ * record, if the delete failed; a node left drained without a record is
+ * resumed by marks_orphans() on a later pass.
+ */
 static int node_resume(struct pass *p, struct pnode *n)
 {
+	char loan[NAMES_LOAN_MAX + 1];
 	struct hil_error err = {0};
 	int r;
 
+	r = hilx_meta_delete(p->m->hil, n->name, &err);
+	if (r < 0)
+		return step_fail(p, n, "delete its loan record", r, &err);
+	snprintf(loan, sizeof(loan), "%s", n->meta->loan);
+	n->meta = hilx_meta_free(n->meta);
+	n->settled = true;
 	if (n->sn && ((n->sn->drained && names_reason_ours(n->sn->reason)) ||
 		      n->sn->down)) {
 		/* Its slurmd has registered since the power on: IDLE,
@@ -697,26 +836,21 @@ static int node_resume(struct pass *p, struct pnode *n)
 		if (r == -EINVAL)
 			r = slurmapi_node_resume(n->name);
 		if (r < 0) {
-			hslog_warn("loan '%s': node '%s': could not resume it "
-				   "in SLURM: %s",
-				   n->meta->loan, n->name, slurmapi_error());
+			hslog_warn(
+				"loan '%s': node '%s': its record is gone but "
+				"it could not be resumed in SLURM: %s (a "
+				"later pass will)",
+				loan, n->name, slurmapi_error());
 			return r;
 		}
-		hslog_info("loan '%s': node '%s': resumed in SLURM",
-			   n->meta->loan, n->name);
+		hslog_info("loan '%s': node '%s': resumed in SLURM", loan,
+			   n->name);
 	} else if (n->sn && n->sn->drained) {
 		hslog_notice("loan '%s': node '%s': keeps the drain set by "
 			     "someone else: %s",
-			     n->meta->loan, n->name,
-			     n->sn->reason ? n->sn->reason : "");
+			     loan, n->name, n->sn->reason ? n->sn->reason : "");
 	}
-	n->settled = true;
-	r = hilx_meta_delete(p->m->hil, n->name, &err);
-	if (r < 0)
-		return step_fail(p, n, "delete its loan record", r, &err);
-	hslog_notice("loan '%s': node '%s': returned to SLURM", n->meta->loan,
-		     n->name);
-	n->meta = hilx_meta_free(n->meta);
+	hslog_notice("loan '%s': node '%s': returned to SLURM", loan, n->name);
 	return 0;
 }
 
@@ -1067,6 +1201,10 @@ int loan_pass(struct loan_mgr *m, bool full, bool (*interrupted)(void *),
 		marks_loan(&p, &p.pl[i]);
 	if (r >= 0)
 		marks_orphans(&p);
+	/* A node whose loan is over needs none of its operations. */
+	for (size_t i = 0; i < p.n_pn; i++)
+		if (p.pn[i].shown && !p.pn[i].meta)
+			loan_obm_forget(m, p.pn[i].name);
 	if (r >= 0) {
 		loan_touched_clear(m);
 		r = p.soon;
@@ -1239,23 +1377,42 @@ static int req_add_name(char ***v, size_t *n, const char *name)
 	return 0;
 }
 
-/* Whether loan record m was made for job (the id, its uid, and its submit
- * time when both know it: slurmctld may give a lost job's id again). */
-static bool req_same_job(const struct hilx_meta *m,
-			 const struct slurmapi_job *job, unsigned long jobid)
+/* The job as hilx_meta_same_job() compares it. */
+static struct hilx_job req_job(const struct slurmapi_job *job,
+			       unsigned long jobid)
 {
-	return m->job == jobid && m->uid == job->uid &&
-	       (!m->submit || !job->submit ||
-		m->submit == (long long)job->submit);
+	return (struct hilx_job){
+		.id = (uint32_t)jobid,
+		.uid = job->uid,
+		.submit = (long long)job->submit,
+		.restarts = job->restarts,
+	};
 }
 
-static bool req_resv_exists(const struct slurmapi_resv *rv, size_t n,
-			    const char *name)
+struct req_resvs {
+	const struct slurmapi_resv *rv;
+	size_t n;
+};
+
+/* Whether loan's request was completed: its reservation exists (as in
+ * node_advance()). */
+static bool req_committed(const char *loan, void *arg)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rv[i].name, name) == 0)
+	const struct req_resvs *r = arg;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->rv[i].name, loan) == 0)
 			return true;
 	return false;
+}
+
+/* Add name to the list unless skip (NULL-terminated) holds it. */
+static int req_add_other(char ***v, size_t *n, char **skip, const char *name)
+{
+	for (size_t k = 0; skip[k]; k++)
+		if (strcmp(skip[k], name) == 0)
+			return 0;
+	return req_add_name(v, n, name);
 }
 
 /*
@@ -1264,9 +1421,10 @@ static bool req_resv_exists(const struct slurmapi_resv *rv, size_t n,
  * on other nodes, and a job gets one loan.  The loan records in HIL say,
  * not SLURM's marks (a slurmctld killed with -9 may have lost the
  * reservations and drains of a loan it had just seen made): every SLURM
- * node is read from HIL, those SLURM's marks point at first.  Returns 1
- * with the loan's name in buf, 0 when it has none, or a negative errno
- * (err set for a HIL failure).
+ * node is read from HIL, those SLURM's marks point at first.  One call
+ * per node: only after the request was authorized.  Returns 1 with the
+ * loan's name in buf, 0 when it has none, or a negative errno (err set
+ * for a HIL failure).
  */
 static int req_job_loan(struct loan_mgr *m, const struct slurmapi_job *job,
 			unsigned long jobid, char **skip, char *buf,
@@ -1276,6 +1434,8 @@ static int req_job_loan(struct loan_mgr *m, const struct slurmapi_job *job,
 	struct slurmapi_node *sn = NULL;
 	size_t n_rv = 0, n_sn = 0, n = 0;
 	char **names = NULL, tag[32];
+	struct hilx_job hj = req_job(job, jobid);
+	struct req_resvs resvs;
 	struct names_loan nl;
 	int r;
 
@@ -1293,45 +1453,20 @@ static int req_job_loan(struct loan_mgr *m, const struct slurmapi_job *job,
 		    slurmapi_hostlist_expand(rv[i].nodes, &h) < 0)
 			continue;
 		for (size_t k = 0; h[k] && r >= 0; k++)
-			r = req_add_name(&names, &n, h[k]);
+			r = req_add_other(&names, &n, skip, h[k]);
 		slurmapi_strv_free(h);
 	}
 	for (size_t i = 0; i < n_sn && r >= 0; i++)
 		if (names_reason_ours(sn[i].reason) &&
 		    strstr(sn[i].reason, tag))
-			r = req_add_name(&names, &n, sn[i].name);
+			r = req_add_other(&names, &n, skip, sn[i].name);
 	for (size_t i = 0; i < n_sn && r >= 0; i++)
-		r = req_add_name(&names, &n, sn[i].name);
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		struct hil_node *hn = NULL;
-		struct hilx_meta *meta = NULL;
-		bool mine = false;
-
-		for (size_t k = 0; skip[k] && !mine; k++)
-			mine = strcmp(skip[k], names[i]) == 0;
-		if (mine)
-			continue;
-		r = hil_node_show(m->hil, names[i], &hn, err);
-		if (r == -ENOENT) {
-			r = 0;
-			continue;
-		}
-		if (r < 0)
-			break;
-		/* A record still "requested" counts once its reservation,
-		 * the request's commit, exists (as in node_advance()). */
-		if (hilx_meta_get(hn, &meta) == 0 &&
-		    req_same_job(meta, job, jobid) &&
-		    (meta->phase != HILX_REQUESTED ||
-		     req_resv_exists(rv, n_rv, meta->loan))) {
-			snprintf(buf, buflen, "%s", meta->loan);
-			r = 1;
-		}
-		hilx_meta_free(meta);
-		hil_node_free(hn);
-		if (r == 1)
-			break;
-	}
+		r = req_add_other(&names, &n, skip, sn[i].name);
+	if (r < 0)
+		goto out;
+	resvs = (struct req_resvs){rv, n_rv};
+	r = hilx_job_loan(m->hil, names, &hj, req_committed, &resvs, buf,
+			  buflen, err);
 out:
 	hil_strv_free(names);
 	slurmapi_resvs_free(rv, n_rv);
@@ -1358,8 +1493,15 @@ static void req_rollback(struct loan_mgr *m, struct pnode *v, size_t n,
 	}
 }
 
-static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
-		    size_t len)
+/*
+ * A lend request: cheap checks first (slurmctld's job, the job's own
+ * nodes in HIL), then the user's access, and only then the look for a
+ * loan the job holds elsewhere, which reads every SLURM node from hild.
+ * fd is the hook's connection: a hook that gave up waiting has the job
+ * requeued, so nothing is committed for it.
+ */
+static int req_lend(struct loan_mgr *m, const struct ctl_req *req, int fd,
+		    char *reply, size_t len)
 {
 	const char *user = ctl_get(req, "user"),
 		   *project = ctl_get(req, "project");
@@ -1369,11 +1511,12 @@ static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
 	struct slurmapi_job job = {0};
 	struct hilx_meta meta = {0};
 	struct hil_error err = {0};
+	struct hilx_job hj;
 	unsigned long jobid, uid;
 	char **names = NULL, **want = NULL;
 	struct pnode *v = NULL;
-	size_t n = 0, have = 0;
-	const char *reuse = NULL;
+	size_t n = 0;
+	const char *reuse = NULL, *held = NULL;
 	long long now = time(NULL), end, start;
 	struct tm tm;
 	int r, ret = -1;
@@ -1426,6 +1569,53 @@ static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
 			      LOAN_REPLY_NODES, nodes);
 			goto out;
 		}
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		REPLY("error out of memory");
+		goto out;
+	}
+	if (req_show(m, names, v, reply, len) < 0)
+		goto out;
+	hj = req_job(&job, jobid);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].hn) {
+			REPLY("refused node '%s' is not registered in HIL",
+			      v[i].name);
+			goto out;
+		}
+		if (v[i].bad_meta) {
+			REPLY("refused node '%s' holds an unreadable loan "
+			      "record",
+			      v[i].name);
+			goto out;
+		}
+		if (v[i].meta && !hilx_meta_same_job(v[i].meta, &hj)) {
+			REPLY("refused node '%s' is on loan '%s' already",
+			      v[i].name, v[i].meta->loan);
+			goto out;
+		}
+		if (v[i].meta) {
+			reuse = v[i].meta->loan;
+			if (v[i].meta->phase != HILX_REQUESTED)
+				held = v[i].meta->loan;
+			continue;
+		}
+		if (!loan_same(v[i].hn->project, m->conf->project)) {
+			REPLY("refused node '%s' is not in HIL project '%s'",
+			      v[i].name, m->conf->project);
+			goto out;
+		}
+	}
+	/* The same job asked before (a retry of the hook) and its loan went
+	 * past the request on one of these nodes: same answer, and no record
+	 * is written back as a fresh request. */
+	if (held) {
+		REPLY("ok %s", held);
+		ret = 0;
+		goto out;
+	}
+	if (req_authorize(m, uid, user, project, reply, len) < 0)
+		goto out;
 	r = req_job_loan(m, &job, jobid, names, loan, sizeof(loan), &err);
 	if (r < 0) {
 		REPLY("error could not look for job %lu's loan: %s", jobid,
@@ -1441,49 +1631,6 @@ static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
 		ret = 0;
 		goto out;
 	}
-	v = calloc(n, sizeof(*v));
-	if (!v) {
-		REPLY("error out of memory");
-		goto out;
-	}
-	if (req_show(m, names, v, reply, len) < 0)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].hn) {
-			REPLY("refused node '%s' is not registered in HIL",
-			      v[i].name);
-			goto out;
-		}
-		if (v[i].bad_meta) {
-			REPLY("refused node '%s' holds an unreadable loan "
-			      "record",
-			      v[i].name);
-			goto out;
-		}
-		if (v[i].meta && !req_same_job(v[i].meta, &job, jobid)) {
-			REPLY("refused node '%s' is on loan '%s' already",
-			      v[i].name, v[i].meta->loan);
-			goto out;
-		}
-		if (v[i].meta) {
-			have++;
-			reuse = v[i].meta->loan;
-			continue;
-		}
-		if (!loan_same(v[i].hn->project, m->conf->project)) {
-			REPLY("refused node '%s' is not in HIL project '%s'",
-			      v[i].name, m->conf->project);
-			goto out;
-		}
-	}
-	/* The same job asked before (a retry of the hook): same answer. */
-	if (have == n && v[0].meta->phase != HILX_REQUESTED) {
-		REPLY("ok %s", v[0].meta->loan);
-		ret = 0;
-		goto out;
-	}
-	if (req_authorize(m, uid, user, project, reply, len) < 0)
-		goto out;
 	end = job.end ? job.end : now + (long long)m->conf->max_loan * 60;
 	if (end > now + (long long)m->conf->max_loan * 60)
 		end = now + (long long)m->conf->max_loan * 60;
@@ -1526,6 +1673,15 @@ static int req_lend(struct loan_mgr *m, const struct ctl_req *req, char *reply,
 			goto out;
 		}
 		loan_touch(m, v[i].name);
+	}
+	/* The reservation is the commit: none for a hook that is gone. */
+	if (ctl_peer_gone(fd)) {
+		REPLY("error the hook gave up waiting");
+		hslog_notice("loan '%s': job %lu: the hook gave up waiting "
+			     "before the loan was committed",
+			     loan, jobid);
+		req_rollback(m, v, n, loan);
+		goto out;
 	}
 	r = slurmapi_resv_create(loan, job.nodes, user, (time_t)end);
 	if (r < 0 && r != -EEXIST) {
@@ -1575,9 +1731,9 @@ static int req_release(struct loan_mgr *m, const struct ctl_req *req,
 	struct slurmapi_node *sn = NULL;
 	unsigned long jobid, uid;
 	struct names_loan nl;
-	size_t n_rv = 0, n_sn = 0, n = 0, found = 0;
+	size_t n_rv = 0, n_sn = 0, n = 0, shown = 0, found = 0;
 	struct pnode *v = NULL;
-	int ret = -1;
+	int r = 0, ret = -1;
 
 	if (req_number(ctl_get(req, "job"), 4294967294UL, &jobid) < 0 ||
 	    req_number(ctl_get(req, "uid"), 4294967294UL, &uid) < 0 || !loan) {
@@ -1605,44 +1761,62 @@ static int req_release(struct loan_mgr *m, const struct ctl_req *req,
 		REPLY("error could not ask slurmctld: %s", slurmapi_error());
 		goto out;
 	}
-	/* Its nodes: those its reservations hold, or that carry its drain
-	 * reason; failing both, every node (a slurmctld that lost them). */
-	{
-		size_t cap = n_sn + 1, k = 0;
+	/* Its nodes: those its reservations hold or that carry its drain
+	 * reason, and those their records name (a slurmctld killed with -9
+	 * may have lost some marks).  With no mark at all no node is read:
+	 * a release is not worth a call per SLURM node, and the next full
+	 * pass puts the marks of a live loan back. */
+	for (size_t i = 0; i < n_sn && n < LOAN_MAX_NODES && r >= 0; i++) {
+		bool in = sn[i].reason && names_reason_ours(sn[i].reason) &&
+			  strstr(sn[i].reason, loan) != NULL;
 
-		all = calloc(cap, sizeof(*all));
-		if (!all)
-			goto out;
-		for (size_t i = 0; i < n_sn; i++) {
-			bool in = sn[i].reason &&
-				  strstr(sn[i].reason, loan) != NULL;
+		for (size_t j = 0; j < n_rv && !in; j++) {
+			char **h = NULL;
 
-			for (size_t j = 0; j < n_rv && !in; j++) {
-				char **h = NULL;
-
-				if ((strcmp(rv[j].name, loan) != 0 &&
-				     strcmp(rv[j].name, twin) != 0) ||
-				    slurmapi_hostlist_expand(rv[j].nodes, &h) <
-					    0)
-					continue;
-				for (size_t q = 0; h[q] && !in; q++)
-					in = strcmp(h[q], sn[i].name) == 0;
-				slurmapi_strv_free(h);
-			}
-			if (in)
-				all[k++] = sn[i].name;
+			if ((strcmp(rv[j].name, loan) != 0 &&
+			     strcmp(rv[j].name, twin) != 0) ||
+			    slurmapi_hostlist_expand(rv[j].nodes, &h) < 0)
+				continue;
+			for (size_t q = 0; h[q] && !in; q++)
+				in = strcmp(h[q], sn[i].name) == 0;
+			slurmapi_strv_free(h);
 		}
-		if (k == 0)
-			for (size_t i = 0; i < n_sn; i++)
-				all[k++] = sn[i].name;
-		n = k;
+		if (in)
+			r = req_add_name(&all, &n, sn[i].name);
 	}
-	v = calloc(n + 1, sizeof(*v));
+	if (r < 0) {
+		REPLY("error out of memory");
+		goto out;
+	}
+	if (n == 0) {
+		REPLY("refused unknown loan '%s': no reservation or drained "
+		      "node names it (it may have ended)",
+		      loan);
+		goto out;
+	}
+	v = calloc(LOAN_MAX_NODES + 1, sizeof(*v));
 	if (!v) {
 		REPLY("error out of memory");
 		goto out;
 	}
 	if (req_show(m, all, v, reply, len) < 0)
+		goto out;
+	shown = n;
+	for (size_t i = 0; i < shown && r >= 0; i++) {
+		char **h = NULL;
+
+		if (!v[i].meta || strcmp(v[i].meta->loan, loan) != 0 ||
+		    slurmapi_hostlist_expand(v[i].meta->nodes, &h) < 0)
+			continue;
+		for (size_t k = 0; h[k] && n < LOAN_MAX_NODES && r >= 0; k++)
+			r = req_add_name(&all, &n, h[k]);
+		slurmapi_strv_free(h);
+	}
+	if (r < 0) {
+		REPLY("error out of memory");
+		goto out;
+	}
+	if (n > shown && req_show(m, all + shown, v + shown, reply, len) < 0)
 		goto out;
 	snprintf(why, sizeof(why), "released by uid %lu (job %lu)", uid, jobid);
 	for (size_t i = 0; i < n; i++) {
@@ -1678,18 +1852,20 @@ static int req_release(struct loan_mgr *m, const struct ctl_req *req,
 	ret = 0;
 out:
 	req_nodes_clear(v, n);
-	free(all);
+	hil_strv_free(all);
 	slurmapi_resvs_free(rv, n_rv);
 	slurmapi_nodes_free(sn, n_sn);
 	return ret;
 }
 
 int loan_request(struct loan_mgr *m, const struct ctl_req *req, uid_t peer,
-		 char *reply, size_t len)
+		 int fd, char *reply, size_t len)
 {
 	(void)peer;
+	/* Every path below writes its own; none may leave it unset. */
+	REPLY("error the request could not be answered");
 	if (strcmp(req->verb, "lend") == 0)
-		return req_lend(m, req, reply, len) < 0 ? -1 : 0;
+		return req_lend(m, req, fd, reply, len) < 0 ? -1 : 0;
 	if (strcmp(req->verb, "release") == 0)
 		return req_release(m, req, reply, len) < 0 ? -1 : 0;
 	if (strcmp(req->verb, "poke") == 0) {

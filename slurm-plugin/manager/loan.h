@@ -34,8 +34,9 @@ struct loan_mgr *loan_mgr_free(struct loan_mgr *m);
 /*
  * One pass; full reads every SLURM node from HIL, otherwise only nodes
  * with a reason to look (reservations, drain reasons, not in the SLURM
- * project, named by a request).  interrupted(arg) is asked between steps;
- * when it says true the pass stops.  Returns 0 (nothing to do soon), a
+ * project, named by a request).  interrupted(arg) is asked between steps
+ * and between the polls of a step that waits for hild (an OBM operation,
+ * a networking action); when it says true the pass stops.  Returns 0 (nothing to do soon), a
  * positive number of milliseconds after which another pass is useful
  * (something is in progress), -EINTR (interrupted), or another negative
  * errno when SLURM or hild could not be asked (logged).
@@ -44,12 +45,13 @@ int loan_pass(struct loan_mgr *m, bool full, bool (*interrupted)(void *),
 	      void *arg);
 
 /*
- * Answer one request of the controller hook from uid peer: writes the
- * reply line ("ok ...", "refused ...", "error ...") into reply.  Returns
- * the number of milliseconds after which a pass should run (0: now), or
- * -1 for no change.
+ * Answer one request of the controller hook from uid peer on connection
+ * fd (asked before a lend is committed whether the hook still waits; -1:
+ * not asked): always writes the reply line ("ok ...", "refused ...",
+ * "error ...") into reply.  Returns the number of milliseconds after
+ * which a pass should run (0: now), or -1 for no change.
  */
 int loan_request(struct loan_mgr *m, const struct ctl_req *req, uid_t peer,
-		 char *reply, size_t len);
+		 int fd, char *reply, size_t len);
 
 #endif /* HIL_SLURM_LOAN_H */

@@ -98,6 +98,7 @@ static int main_serve(struct loan_mgr *m, int fd, uid_t peer)
 	char line[CTL_MAX_LINE], reply[CTL_MAX_LINE];
 	struct ctl_req req;
 	int r, next = -1;
+	size_t n;
 
 	r = ctl_read_line(fd, line, sizeof(line), MAIN_REQUEST_MS);
 	if (r < 0) {
@@ -109,11 +110,14 @@ static int main_serve(struct loan_mgr *m, int fd, uid_t peer)
 		snprintf(reply, sizeof(reply), "refused malformed request");
 	} else {
 		hslog_debug("request from uid %u: %s", (unsigned)peer, line);
-		next = loan_request(m, &req, peer, reply, sizeof(reply));
+		next = loan_request(m, &req, peer, fd, reply, sizeof(reply));
 	}
 	if (strncmp(reply, "ok", 2) != 0)
 		hslog_info("request '%.*s' answered: %s", 200, line, reply);
-	strcat(reply, "\n");
+	/* One line: a reply cut short still ends with its newline. */
+	n = strnlen(reply, sizeof(reply) - 2);
+	reply[n++] = '\n';
+	reply[n] = '\0';
 	r = ctl_write_all(fd, reply, strlen(reply), MAIN_REQUEST_MS);
 	if (r < 0)
 		hslog_warn("request from uid %u: could not answer: %s",

@@ -14,15 +14,21 @@
 #define SLURMAPI_MAX_HOSTS 100000 /* names in one host list */
 
 static char slurmapi_last[256];
+static int slurmapi_last_errno; /* SLURM's code of the last failure */
 
 /* libslurm exports this but does not declare it. */
 extern char *slurm_node_state_string_compact(uint32_t inx);
 
-/* Remember why the last call failed and turn SLURM's error into errno. */
+/*
+ * Remember why the last call failed and turn SLURM's error into errno:
+ * transport trouble is -ECONNREFUSED or -ETIMEDOUT, a request slurmctld
+ * refused -ECANCELED unless a more precise errno says it.
+ */
 static int slurmapi_fail(const char *what)
 {
 	int e = slurm_get_errno();
 
+	slurmapi_last_errno = e;
 	snprintf(slurmapi_last, sizeof(slurmapi_last), "%s: %s", what,
 		 slurm_strerror(e));
 	switch (e) {
@@ -44,7 +50,7 @@ static int slurmapi_fail(const char *what)
 	case ESLURM_USER_ID_MISSING:
 		return -EPERM;
 	default:
-		return -EIO;
+		return -ECANCELED;
 	}
 }
 
@@ -296,10 +302,13 @@ int slurmapi_node_resume(const char *nodes)
 
 int slurmapi_node_idle(const char *nodes)
 {
+	/* slurmapi_fail() kept SLURM's code before anything could
+	 * overwrite it. */
 	int r = slurmapi_node_update(nodes, NODE_STATE_IDLE, NULL);
 
-	return r < 0 && slurm_get_errno() == ESLURM_INVALID_NODE_STATE ? -EINVAL
-								       : r;
+	return r < 0 && slurmapi_last_errno == ESLURM_INVALID_NODE_STATE
+		       ? -EINVAL
+		       : r;
 }
 
 int slurmapi_job_update(uint32_t id, const char *admin_comment, int requeue)

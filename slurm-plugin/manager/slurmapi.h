@@ -2,7 +2,9 @@
  * slurmapi.h - what the loan manager and the hook ask of slurmctld,
  * through the public libslurm API only (slurmapi.c is the one file that
  * includes slurm/slurm.h).  Plain structs out, negative errnos back; the
- * text of the last SLURM error is kept for the log line.
+ * text of the last SLURM error is kept for the log line.  slurmctld out
+ * of reach is -ECONNREFUSED or -ETIMEDOUT; a request it refused is
+ * -ECANCELED unless a call names a more precise errno.
  */
 #ifndef HIL_SLURM_SLURMAPI_H
 #define HIL_SLURM_SLURMAPI_H
@@ -37,11 +39,12 @@ struct slurmapi_job {
 	bool running;  /* RUNNING (prolog or script) */
 	bool finished; /* in a final state */
 	char *nodes;   /* NULL when none */
-	time_t submit; /* the same for a job run again; a new job that got
-			* the id again (slurmctld lost state) differs */
+	time_t submit; /* new on each requeue; a new job that got the id
+			* again (slurmctld lost state) has a later one */
 	time_t start;
-	time_t end; /* expected end; 0 when it has no time limit */
-	unsigned restarts;
+	time_t end;	   /* expected end; 0 when it has no time limit */
+	unsigned restarts; /* times it was requeued; each gives it a new
+			    * submit time */
 };
 
 /* slurm_init() with conf (NULL or "": SLURM's default).  Returns 0. */

@@ -276,6 +276,26 @@ static void test_ctl(void)
 	is_int(ctl_parse(big, &req), -EINVAL, "a line too long is refused");
 }
 
+/* The manager commits no lend for a hook that has given up. */
+static void test_ctl_peer_gone(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		ok(0, "peer gone: socketpair: %s", strerror(errno));
+		return;
+	}
+	ok(!ctl_peer_gone(sv[0]), "peer gone: a waiting peer is there");
+	if (write(sv[1], "lend x=1\n", 9) != 9)
+		diag("write failed");
+	ok(!ctl_peer_gone(sv[0]),
+	   "peer gone: a request not read yet is no hang-up");
+	close(sv[1]);
+	ok(ctl_peer_gone(sv[0]), "peer gone: a closed connection is gone");
+	close(sv[0]);
+	ok(!ctl_peer_gone(-1), "peer gone: no connection is never gone");
+}
+
 static void test_meta(void)
 {
 	struct hilx_meta m = {
@@ -517,12 +537,13 @@ static int fake_obm(const struct fake_step *steps, size_t n, bool repeat,
 		    enum hilx_obm op, const char *bootdev, long timeout_ms,
 		    struct hil_error *err, int *ret_bad)
 {
+	const struct hilx_wait w = {.timeout_ms = timeout_ms};
 	struct hil_client *c;
 	pid_t pid = fake_start(steps, n, repeat, &c);
 	int r = -EIO;
 
 	if (pid > 0)
-		r = hilx_obm(c, "n1", op, bootdev, timeout_ms, err);
+		r = hilx_obm(c, "n1", op, bootdev, &w, err);
 	*ret_bad = fake_end(pid, c);
 	return r;
 }
@@ -664,8 +685,178 @@ static void test_obm(void)
 			&bad),
 	       0, "obm: the boot device is PUT");
 	is_int(bad, 0, "obm: with the device in the body");
-	is_int(hilx_obm(NULL, "n1", HILX_SET_BOOTDEV, NULL, 1000, &err),
+	is_int(hilx_obm(NULL, "n1", HILX_SET_BOOTDEV, NULL,
+			&(struct hilx_wait){.timeout_ms = 1000}, &err),
 	       -EINVAL, "obm: a boot device operation needs a device");
+}
+
+static int stop_calls;
+
+/* An interrupted() that says stop from its second question on. */
+static bool stop_second(void *arg)
+{
+	(void)arg;
+	return ++stop_calls >= 2;
+}
+
+/* A queued operation is polled by its id, and a pass that must stop
+ * stops polling (a request or a signal waits). */
+static void test_obm_wait(void)
+{
+	static const struct fake_step again[] = {
+		{"GET /v0/obm_action/0b21", NULL, 200,
+		 "{\"status\": \"DONE\"}"},
+	};
+	static const struct fake_step pending[] = {
+		{"GET /v0/obm_action/0b22", NULL, 200,
+		 "{\"status\": \"PENDING\"}"},
+		{"GET /v0/obm_action/0b22", NULL, 200,
+		 "{\"status\": \"PENDING\"}"},
+	};
+	static const struct fake_step action[] = {
+		{"GET /v0/networking_action/77", NULL, 200,
+		 "{\"status\": \"PENDING\"}"},
+		{"GET /v0/networking_action/77", NULL, 200,
+		 "{\"status\": \"PENDING\"}"},
+	};
+	struct hilx_wait w = {.timeout_ms = 10000};
+	enum hil_action_status st = HIL_ACTION_DONE;
+	struct hil_error err = {0};
+	struct hil_client *c;
+	pid_t pid;
+	int r = -EIO;
+
+	pid = fake_start(again, 1, false, &c);
+	if (pid > 0)
+		r = hilx_obm_wait(c, "n1", HILX_POWER_OFF, "0b21", &w, &err);
+	is_int(r, 0, "obm wait: a known operation's DONE is read");
+	is_int(fake_end(pid, c), 0,
+	       "obm wait: by its id alone, with no operation queued again");
+
+	w.interrupted = stop_second;
+	stop_calls = 0;
+	r = -EIO;
+	pid = fake_start(pending, 2, false, &c);
+	if (pid > 0)
+		r = hilx_obm_wait(c, "n1", HILX_POWER_ON, "0b22", &w, &err);
+	is_int(r, -EINTR, "obm wait: stops when the pass is interrupted");
+	is_int(fake_end(pid, c), 0,
+	       "obm wait: at the next poll, not at the timeout");
+
+	stop_calls = 0;
+	r = -EIO;
+	pid = fake_start(action, 2, false, &c);
+	if (pid > 0)
+		r = hilx_action_wait(c, "77", &w, &st, &err);
+	is_int(r, -EINTR, "action wait: stops when the pass is interrupted");
+	is_int(fake_end(pid, c), 0, "action wait: at the next poll");
+
+	w = (struct hilx_wait){.timeout_ms = 300};
+	r = -EIO;
+	pid = fake_start(action, 2, true, &c);
+	if (pid > 0)
+		r = hilx_action_wait(c, "77", &w, &st, &err);
+	is_int(r, -EINPROGRESS,
+	       "action wait: still pending after the timeout is -EINPROGRESS, "
+	       "not an outage");
+	is_int(fake_end(pid, c), 0, "action wait: polled until the timeout");
+}
+
+/* A loan record of job 12 of uid 1001, submitted at submit, as hild
+ * shows node name. */
+#define JOB_NODE(name, phase, submit)                                          \
+	"{\"name\": \"" name "\", \"project\": \"foo\", \"nics\": [], "        \
+	"\"metadata\": {\"slurm_loan\": {\"loan\": "                           \
+	"\"flexalloc_MOC_reserve_alice_1001_5\", \"project\": \"foo\", "       \
+	"\"home\": \"slurm\", \"user\": \"alice\", \"nodes\": \"n[1-2]\", "    \
+	"\"uid\": 1001, \"job\": 12, \"submit\": " submit ", \"end\": "        \
+	"99, \"phase\": \"" phase "\", \"touched\": true, "                    \
+	"\"powered_on\": 0, \"networks\": []}}}"
+
+static bool never_committed(const char *loan, void *arg)
+{
+	(void)loan;
+	(void)arg;
+	return false;
+}
+
+/* Run hilx_job_loan() for job over n3 (no record) and n1 (one of
+ * reply); returns its result, the script's verdict in *ret_bad. */
+static int fake_job_loan(const char *reply, const struct hilx_job *job,
+			 char *buf, size_t len, int *ret_bad)
+{
+	char *const names[] = {"n3", "n1", NULL};
+	const struct fake_step steps[] = {
+		{"GET /v0/node/n3", NULL, 200,
+		 "{\"name\": \"n3\", \"project\": \"slurm\", "
+		 "\"nics\": []}"},
+		{"GET /v0/node/n1", NULL, 200, reply},
+	};
+	struct hil_error err = {0};
+	struct hil_client *c;
+	pid_t pid = fake_start(steps, 2, false, &c);
+	int r = -EIO;
+
+	buf[0] = '\0';
+	if (pid > 0)
+		r = hilx_job_loan(c, names, job, never_committed, NULL, buf,
+				  len, &err);
+	*ret_bad = fake_end(pid, c);
+	return r;
+}
+
+/* One loan per job, also when slurmctld requeued it (a new submit time,
+ * maybe other nodes), but not for a new job that got a lost job's id. */
+static void test_job_loan(void)
+{
+	static const char lent[] = JOB_NODE("n1", "lent", "1000");
+	static const char requested[] = JOB_NODE("n1", "requested", "1000");
+	struct hilx_meta m = {.job = 12, .uid = 1001, .submit = 1000};
+	struct hilx_job job = {.id = 12, .uid = 1001, .submit = 1000};
+	char loan[128];
+	int bad;
+
+	ok(hilx_meta_same_job(&m, &job), "same job: the same submit time");
+	job.submit = 1500;
+	ok(!hilx_meta_same_job(&m, &job),
+	   "same job: a later submit time, never requeued: another job");
+	job.restarts = 1;
+	ok(hilx_meta_same_job(&m, &job),
+	   "same job: requeued, with a new submit time");
+	job.submit = 900;
+	ok(!hilx_meta_same_job(&m, &job),
+	   "same job: requeued, but submitted before the record: another "
+	   "job");
+	job = (struct hilx_job){.id = 12, .uid = 1002, .submit = 1000};
+	ok(!hilx_meta_same_job(&m, &job), "same job: another uid");
+	job = (struct hilx_job){.id = 13, .uid = 1001, .submit = 1000};
+	ok(!hilx_meta_same_job(&m, &job), "same job: another id");
+	m.submit = 0;
+	job = (struct hilx_job){.id = 12, .uid = 1001, .submit = 1500};
+	ok(hilx_meta_same_job(&m, &job),
+	   "same job: a record without a submit time matches id and uid");
+
+	/* The hook timed out and the job was requeued; the loan was made
+	 * on n1 anyway and the rerun runs on n3. */
+	job = (struct hilx_job){
+		.id = 12, .uid = 1001, .submit = 2000, .restarts = 1};
+	is_int(fake_job_loan(lent, &job, loan, sizeof(loan), &bad), 1,
+	       "job loan: a requeued job (restarts 1, new submit time) finds "
+	       "its loan");
+	is_str(loan, "flexalloc_MOC_reserve_alice_1001_5",
+	       "job loan: the loan it holds");
+	is_int(bad, 0, "job loan: every node read from hild until then");
+	job.restarts = 0;
+	is_int(fake_job_loan(lent, &job, loan, sizeof(loan), &bad), 0,
+	       "job loan: a reused id (restarts 0, newer submit time) is a "
+	       "new job: no loan");
+	is_int(bad, 0, "job loan: every node read from hild");
+	job = (struct hilx_job){
+		.id = 12, .uid = 1001, .submit = 1000, .restarts = 0};
+	is_int(fake_job_loan(lent, &job, loan, sizeof(loan), &bad), 1,
+	       "job loan: the same submit time finds the loan");
+	is_int(fake_job_loan(requested, &job, loan, sizeof(loan), &bad), 0,
+	       "job loan: a request never committed is no loan");
 }
 
 int main(void)
@@ -680,7 +871,10 @@ int main(void)
 	test_conf();
 	test_ctl();
 	test_meta();
+	test_ctl_peer_gone();
 	test_obm();
+	test_obm_wait();
+	test_job_loan();
 	test_access();
 	test_meta_put();
 	/* Remove what test_conf wrote. */
