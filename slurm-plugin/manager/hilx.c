@@ -20,7 +20,7 @@ static const char *const hilx_phases[] = {
 
 #define N_PHASES (sizeof(hilx_phases) / sizeof(hilx_phases[0]))
 
-#define HILX_POLL_MIN_MS 100  /* first pause polling a queued operation */
+#define HILX_POLL_MIN_MS 20   /* first pause polling a queued operation */
 #define HILX_POLL_MAX_MS 2000 /* longest pause */
 
 /* Each OBM operation: its call and whether it carries a boot device. */
