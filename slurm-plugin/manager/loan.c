@@ -50,6 +50,13 @@ struct loan_obm {
 	time_t retry;	      /* failed: not asked again before */
 };
 
+/* A loan the last full pass found, and its nodes: what a release reads
+ * when slurmctld lost the loan's marks (see req_release). */
+struct loan_known {
+	char *loan;
+	char **nodes; /* NULL-terminated */
+};
+
 struct loan_mgr {
 	const struct hsconf *conf;
 	struct hil_client *hil;
@@ -57,6 +64,8 @@ struct loan_mgr {
 	size_t n_touched;
 	struct loan_obm *obm; /* by node name, unsorted */
 	size_t n_obm;
+	struct loan_known *known; /* as of the last full pass */
+	size_t n_known;
 	bool hil_down, slurm_down; /* an outage was logged */
 };
 
@@ -242,11 +251,32 @@ int loan_mgr_new(const struct hsconf *conf, struct hil_client *hil,
 	return 0;
 }
 
+static void loan_known_clear(struct loan_mgr *m)
+{
+	for (size_t i = 0; i < m->n_known; i++) {
+		free(m->known[i].loan);
+		hil_strv_free(m->known[i].nodes);
+	}
+	free(m->known);
+	m->known = NULL;
+	m->n_known = 0;
+}
+
+/* The nodes of loan as the last full pass found them, or NULL. */
+static char *const *loan_known_nodes(const struct loan_mgr *m, const char *loan)
+{
+	for (size_t i = 0; i < m->n_known; i++)
+		if (strcmp(m->known[i].loan, loan) == 0)
+			return m->known[i].nodes;
+	return NULL;
+}
+
 struct loan_mgr *loan_mgr_free(struct loan_mgr *m)
 {
 	if (!m)
 		return NULL;
 	loan_touched_clear(m);
+	loan_known_clear(m);
 	for (size_t i = 0; i < m->n_obm; i++)
 		free(m->obm[i].node);
 	free(m->obm);
@@ -1169,6 +1199,36 @@ static void marks_orphans(struct pass *p)
 	}
 }
 
+/* After a full pass: remember its loans and their nodes.  Out of memory,
+ * what could not be kept is simply not known. */
+static void loan_known_save(struct loan_mgr *m, const struct pass *p)
+{
+	struct loan_known *v = calloc(p->n_pl + 1, sizeof(*v));
+	size_t n = 0;
+
+	loan_known_clear(m);
+	if (!v)
+		return;
+	for (size_t i = 0; i < p->n_pl; i++) {
+		const struct ploan *l = &p->pl[i];
+		struct loan_known *k = &v[n];
+
+		k->loan = strdup(l->name);
+		k->nodes = calloc(l->n + 1, sizeof(*k->nodes));
+		for (size_t j = 0; k->nodes && j < l->n; j++)
+			if (!(k->nodes[j] = strdup(l->nodes[j]->name)))
+				k->nodes = hil_strv_free(k->nodes);
+		if (!k->loan || !k->nodes) {
+			free(k->loan);
+			hil_strv_free(k->nodes);
+			continue;
+		}
+		n++;
+	}
+	m->known = v;
+	m->n_known = n;
+}
+
 int loan_pass(struct loan_mgr *m, bool full, bool (*interrupted)(void *),
 	      void *arg)
 {
@@ -1207,6 +1267,8 @@ int loan_pass(struct loan_mgr *m, bool full, bool (*interrupted)(void *),
 			loan_obm_forget(m, p.pn[i].name);
 	if (r >= 0) {
 		loan_touched_clear(m);
+		if (full)
+			loan_known_save(m, &p);
 		r = p.soon;
 	}
 	pass_clear(&p);
@@ -1763,9 +1825,8 @@ static int req_release(struct loan_mgr *m, const struct ctl_req *req,
 	}
 	/* Its nodes: those its reservations hold or that carry its drain
 	 * reason, and those their records name (a slurmctld killed with -9
-	 * may have lost some marks).  With no mark at all no node is read:
-	 * a release is not worth a call per SLURM node, and the next full
-	 * pass puts the marks of a live loan back. */
+	 * may have lost some marks).  With no mark at all, those the last
+	 * full pass found: a release is not worth a call per SLURM node. */
 	for (size_t i = 0; i < n_sn && n < LOAN_MAX_NODES && r >= 0; i++) {
 		bool in = sn[i].reason && names_reason_ours(sn[i].reason) &&
 			  strstr(sn[i].reason, loan) != NULL;
@@ -1784,13 +1845,19 @@ static int req_release(struct loan_mgr *m, const struct ctl_req *req,
 		if (in)
 			r = req_add_name(&all, &n, sn[i].name);
 	}
+	if (n == 0 && loan_known_nodes(m, loan)) {
+		char *const *k = loan_known_nodes(m, loan);
+
+		for (size_t i = 0; k[i] && n < LOAN_MAX_NODES && r >= 0; i++)
+			r = req_add_name(&all, &n, k[i]);
+	}
 	if (r < 0) {
 		REPLY("error out of memory");
 		goto out;
 	}
 	if (n == 0) {
-		REPLY("refused unknown loan '%s': no reservation or drained "
-		      "node names it (it may have ended)",
+		REPLY("refused unknown loan '%s': no reservation, drained "
+		      "node or loan record names it (it may have ended)",
 		      loan);
 		goto out;
 	}
