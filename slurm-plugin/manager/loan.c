@@ -50,8 +50,8 @@ struct loan_obm {
 	time_t retry;	      /* failed: not asked again before */
 };
 
-/* A loan the last full pass found, and its nodes: what a release reads
- * when slurmctld lost the loan's marks (see req_release). */
+/* A loan a pass found since the last full pass, and its nodes: what a
+ * release reads when slurmctld lost the loan's marks (see req_release). */
 struct loan_known {
 	char *loan;
 	char **nodes; /* NULL-terminated */
@@ -64,7 +64,7 @@ struct loan_mgr {
 	size_t n_touched;
 	struct loan_obm *obm; /* by node name, unsorted */
 	size_t n_obm;
-	struct loan_known *known; /* as of the last full pass */
+	struct loan_known *known; /* found since the last full pass */
 	size_t n_known;
 	bool hil_down, slurm_down; /* an outage was logged */
 };
@@ -262,7 +262,7 @@ static void loan_known_clear(struct loan_mgr *m)
 	m->n_known = 0;
 }
 
-/* The nodes of loan as the last full pass found them, or NULL. */
+/* The nodes of loan as the passes found them, or NULL. */
 static char *const *loan_known_nodes(const struct loan_mgr *m, const char *loan)
 {
 	for (size_t i = 0; i < m->n_known; i++)
@@ -1199,34 +1199,51 @@ static void marks_orphans(struct pass *p)
 	}
 }
 
-/* After a full pass: remember its loans and their nodes.  Out of memory,
- * what could not be kept is simply not known. */
-static void loan_known_save(struct loan_mgr *m, const struct pass *p)
+/* A copy of loan l's node names, or NULL when out of memory. */
+static char **loan_known_copy(const struct ploan *l)
 {
-	struct loan_known *v = calloc(p->n_pl + 1, sizeof(*v));
-	size_t n = 0;
+	char **v = calloc(l->n + 1, sizeof(*v));
 
-	loan_known_clear(m);
-	if (!v)
-		return;
-	for (size_t i = 0; i < p->n_pl; i++) {
+	for (size_t j = 0; v && j < l->n; j++)
+		if (!(v[j] = strdup(l->nodes[j]->name)))
+			v = hil_strv_free(v);
+	return v;
+}
+
+/* After a pass: remember its loans and their nodes, in place of all that
+ * was known after a full pass, beside it after another (which sees only
+ * the loans whose marks it followed).  Out of memory, what could not be
+ * kept is simply not known. */
+static void loan_known_save(struct loan_mgr *m, const struct pass *p, bool full)
+{
+	struct loan_known *v;
+	size_t i, k;
+
+	if (full)
+		loan_known_clear(m);
+	for (i = 0; i < p->n_pl; i++) {
 		const struct ploan *l = &p->pl[i];
-		struct loan_known *k = &v[n];
+		char **nodes = loan_known_copy(l);
 
-		k->loan = strdup(l->name);
-		k->nodes = calloc(l->n + 1, sizeof(*k->nodes));
-		for (size_t j = 0; k->nodes && j < l->n; j++)
-			if (!(k->nodes[j] = strdup(l->nodes[j]->name)))
-				k->nodes = hil_strv_free(k->nodes);
-		if (!k->loan || !k->nodes) {
-			free(k->loan);
-			hil_strv_free(k->nodes);
+		if (!nodes)
+			continue;
+		for (k = 0; k < m->n_known; k++)
+			if (strcmp(m->known[k].loan, l->name) == 0)
+				break;
+		if (k < m->n_known) {
+			hil_strv_free(m->known[k].nodes);
+			m->known[k].nodes = nodes;
 			continue;
 		}
-		n++;
+		v = realloc(m->known, (m->n_known + 1) * sizeof(*v));
+		if (v)
+			m->known = v;
+		if (!v || !(v[m->n_known].loan = strdup(l->name))) {
+			hil_strv_free(nodes);
+			continue;
+		}
+		v[m->n_known++].nodes = nodes;
 	}
-	m->known = v;
-	m->n_known = n;
 }
 
 int loan_pass(struct loan_mgr *m, bool full, bool (*interrupted)(void *),
@@ -1267,8 +1284,7 @@ int loan_pass(struct loan_mgr *m, bool full, bool (*interrupted)(void *),
 			loan_obm_forget(m, p.pn[i].name);
 	if (r >= 0) {
 		loan_touched_clear(m);
-		if (full)
-			loan_known_save(m, &p);
+		loan_known_save(m, &p, full);
 		r = p.soon;
 	}
 	pass_clear(&p);
@@ -1825,8 +1841,9 @@ static int req_release(struct loan_mgr *m, const struct ctl_req *req,
 	}
 	/* Its nodes: those its reservations hold or that carry its drain
 	 * reason, and those their records name (a slurmctld killed with -9
-	 * may have lost some marks).  With no mark at all, those the last
-	 * full pass found: a release is not worth a call per SLURM node. */
+	 * may have lost some marks).  With no mark at all, those the passes
+	 * since the last full one found in the loan: a release is not worth
+	 * a call per SLURM node. */
 	for (size_t i = 0; i < n_sn && n < LOAN_MAX_NODES && r >= 0; i++) {
 		bool in = sn[i].reason && names_reason_ours(sn[i].reason) &&
 			  strstr(sn[i].reason, loan) != NULL;

@@ -193,7 +193,7 @@ tap_ok $ok "their networks are restored: slurm-net back, foo-net gone"
 ok=0
 for n in "${LENT[@]}"; do slurmd_pid "$n" >/dev/null || ok=1; [ -z "$(hil_meta_of "$n")" ] || ok=1; done
 tap_ok $ok "their slurmd runs again and their loan records are gone"
-N=$(as_user "$U_OTHER" srun -w "$(IFS=,; echo "${LENT[*]}")" -N2 bash -c 'echo $SLURMD_NODENAME' 2>/dev/null | sort -u | wc -l)
+N=$(as_user "$U_OTHER" srun --immediate=30 -w "$(IFS=,; echo "${LENT[*]}")" -N2 bash -c 'echo $SLURMD_NODENAME' 2>/dev/null | sort -u | wc -l)
 [ "$N" = 2 ]
 tap_ok $? "jobs run on them again"
 
