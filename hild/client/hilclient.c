@@ -1528,8 +1528,10 @@ static int64_t client_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int hil_action_wait(struct hil_client *c, const char *action, long timeout_ms,
-		    enum hil_action_status *ret_status, struct hil_error *err)
+int hil_action_wait_stop(struct hil_client *c, const char *action,
+			 long timeout_ms, bool (*stop)(void *arg), void *arg,
+			 enum hil_action_status *ret_status,
+			 struct hil_error *err)
 {
 	int64_t deadline = client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	long pause = CLIENT_POLL_MIN_MS;
@@ -1554,6 +1556,8 @@ int hil_action_wait(struct hil_client *c, const char *action, long timeout_ms,
 					 action, timeout_ms);
 			return -ETIMEDOUT;
 		}
+		if (stop && stop(arg))
+			return -EINTR;
 		if (pause > left)
 			pause = (long)left;
 		struct timespec ts = {
@@ -1565,4 +1569,11 @@ int hil_action_wait(struct hil_client *c, const char *action, long timeout_ms,
 		pause = pause * 2 > CLIENT_POLL_MAX_MS ? CLIENT_POLL_MAX_MS
 						       : pause * 2;
 	}
+}
+
+int hil_action_wait(struct hil_client *c, const char *action, long timeout_ms,
+		    enum hil_action_status *ret_status, struct hil_error *err)
+{
+	return hil_action_wait_stop(c, action, timeout_ms, NULL, NULL,
+				    ret_status, err);
 }

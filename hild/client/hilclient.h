@@ -309,4 +309,11 @@ int hil_action_status(struct hil_client *c, const char *action,
 int hil_action_wait(struct hil_client *c, const char *action, long timeout_ms,
 		    enum hil_action_status *ret_status, struct hil_error *err);
 
+/* hil_action_wait() that asks stop(arg) before each pause (stop may be
+ * NULL) and returns -EINTR, the action still pending, when it says so. */
+int hil_action_wait_stop(struct hil_client *c, const char *action,
+			 long timeout_ms, bool (*stop)(void *arg), void *arg,
+			 enum hil_action_status *ret_status,
+			 struct hil_error *err);
+
 #endif /* HIL_CLIENT_H */

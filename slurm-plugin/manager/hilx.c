@@ -517,27 +517,14 @@ int hilx_action_wait(struct hil_client *c, const char *action,
 		     const struct hilx_wait *w,
 		     enum hil_action_status *ret_status, struct hil_error *err)
 {
-	long long deadline =
-		hilx_now_ms() + (w->timeout_ms > 0 ? w->timeout_ms : 0);
-	long pause = HILX_POLL_MIN_MS;
-	char desc[192];
+	int r = hil_action_wait_stop(c, action, w->timeout_ms, w->interrupted,
+				     w->arg, ret_status, err);
 
-	snprintf(desc, sizeof(desc), "networking action '%.64s'", action);
-	for (;;) {
-		enum hil_action_status st = HIL_ACTION_PENDING;
-		int r;
-
-		r = hil_action_status(c, action, &st, err);
-		if (r < 0)
-			return r;
-		if (st != HIL_ACTION_PENDING) {
-			*ret_status = st;
-			return 0;
-		}
-		r = hilx_pause(w, deadline, &pause, desc, err);
-		if (r < 0)
-			return r;
-	}
+	/* Still pending at the timeout: the action's trouble, not an
+	 * outage of hild. */
+	if (r == -ETIMEDOUT && strcmp(err->type, HIL_ERR_TIMEOUT) == 0)
+		r = -EINPROGRESS;
+	return r;
 }
 
 bool hilx_meta_same_job(const struct hilx_meta *m, const struct hilx_job *job)
