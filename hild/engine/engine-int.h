@@ -47,9 +47,8 @@ struct engine_switch {
 	char broken[CALL_MAX_ERROR];
 	bool timed_out;
 	unsigned done, failed, applied;
-	/* The driver's session_commit (NULL: changes apply at once), and
-	 * how many operations of this batch wait for it. */
-	int (*commit)(void *session, struct hil_call *call);
+	/* Operations of this batch that wait for the driver's
+	 * session_commit (NULL in ops: changes apply at once). */
 	unsigned held;
 };
 

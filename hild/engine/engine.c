@@ -606,7 +606,7 @@ static int engine_op_run(struct engine_switch *s, const struct engine_op *op,
 			   "applying it (claim %lld)",
 			   op->uuid, op->attempt);
 	r = k->apply(s, op, call);
-	if (r == 0 && s->commit) {
+	if (r == 0 && s->ops->session_commit) {
 		/* Queued: the switch has it only after the commit. */
 		s->held++;
 		*ret_held = true;
@@ -656,7 +656,7 @@ static int engine_commit_send(struct engine_switch *s, char *error, size_t len)
 		snprintf(s->broken, sizeof(s->broken), "out of memory");
 		return -ENOMEM;
 	}
-	r = s->commit(s->session, call);
+	r = s->ops->session_commit(s->session, call);
 	if (r < 0)
 		engine_switch_failed(s, call, r, "could not apply the changes",
 				     error, len);
@@ -775,7 +775,6 @@ static void engine_switch_setup(struct engine_switch *s, const char *type,
 				const char *settings)
 {
 	s->ops = engine_driver(type);
-	s->commit = s->ops ? s->ops->session_commit : NULL;
 	if (!s->ops) {
 		snprintf(s->broken, sizeof(s->broken),
 			 "switch driver '%.64s' is not loaded",

@@ -262,7 +262,7 @@ static int verify_repair(struct engine_switch *s, const char *port,
 	for (int i = first - 1; r == 0 && i <= end; i++) {
 		if (i >= first && i < end && !db_res_get(res, i, 1))
 			continue; /* a NIC with no attachment */
-		if (i == end && !s->commit)
+		if (i == end && !s->ops->session_commit)
 			break;
 		call_free(call);
 		if (!(call = engine_switch_call(s))) {
@@ -279,11 +279,11 @@ static int verify_repair(struct engine_switch *s, const char *port,
 					     db_res_get(res, i, 2));
 		} else {
 			what = "could not apply the changes";
-			r = s->commit(s->session, call);
+			r = s->ops->session_commit(s->session, call);
 		}
 		if (i == end)
 			queued = false; /* a commit empties the queue */
-		else if (r == 0 && s->commit)
+		else if (r == 0 && s->ops->session_commit)
 			queued = true;
 	}
 	if (r < 0 && call)
