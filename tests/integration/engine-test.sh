@@ -331,15 +331,6 @@ commit s1 1" "$(grep '^commit ' "$j" | tail -n 3)"
 }
 
 # --- the switch check at start --------------------------------------------
-# state_set STATE LINE...: the mock's state file, rewritten by hand.
-wait_log() { # PATTERN COUNT
-	for _ in $(seq 200); do
-		[ "$(grep -cE "$1" "$HILD_LOG")" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 section_verify() {
 	local n=verify j=$W/verify.journal state=$W/verify.state db rc id
 	local ports=(gi1/0/1 gi1/0/2 gi1/0/3 gi1/0/4)
@@ -373,7 +364,7 @@ section_verify() {
 	hild_config "$n" "$db" "$(engine_conf "$n" "plugin.mock.state_file = $state")"
 	: >"$j"
 	hild_start "$n: restart" || return
-	wait_log "port 'gi1/0/[0-9]+' differs: .*; repaired" 2
+	hild_log_wait "port 'gi1/0/[0-9]+' differs: .*; repaired" 2
 	tap_ok $? "$n: the two changed ports are repaired soon after the start, with nothing queued"
 	grep -E "; repaired" "$HILD_LOG" | sed 's/^/  /' | tap_diag
 	grep -qF "switch 's1': port 'gi1/0/1' differs: it carries 'vlan/native=999'; the database says 'vlan/native=101'; repaired" "$HILD_LOG" &&
@@ -460,15 +451,6 @@ section_deadline() {
 }
 
 # --- crash recovery -----------------------------------------------------
-# pending_count DATABASE: operations still pending (hild is not running).
-pending_count() {
-	case $1 in
-	sqlite://*) sqlite3 "${1#sqlite://}" \
-		"SELECT COUNT(*) FROM operations WHERE status = 'PENDING'" ;;
-	*) psql -X -At "$1" -c "SELECT COUNT(*) FROM operations WHERE status = 'PENDING'" ;;
-	esac
-}
-
 section_crash() {
 	local backend=$1 db=$2 n=crash-$1 ids=() rc pend round
 	local state=$W/$n.state ports=(gi1/0/1 gi1/0/2 gi1/0/3 gi1/0/4)

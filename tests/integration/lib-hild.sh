@@ -47,6 +47,27 @@ hild_log_tail() {
 	[ -n "$HILD_LOG" ] && [ -f "$HILD_LOG" ] && tail -n "${1:-30}" "$HILD_LOG" | tap_diag
 }
 
+# hild_log_wait PATTERN COUNT [SECONDS]: wait (10 s unless told) until
+# hild's log has COUNT lines matching the extended regex PATTERN.
+hild_log_wait() {
+	local deadline=$((SECONDS + ${3:-10}))
+	while :; do
+		[ "$(grep -cE -- "$1" "$HILD_LOG")" -ge "$2" ] && return 0
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}
+
+# pending_count DATABASE: operations still pending in hild's database
+# (sqlite://FILE or a PostgreSQL URI), read directly.
+pending_count() {
+	case $1 in
+	sqlite://*) sqlite3 "${1#sqlite://}" \
+		"SELECT COUNT(*) FROM operations WHERE status = 'PENDING'" ;;
+	*) psql -X -At "$1" -c "SELECT COUNT(*) FROM operations WHERE status = 'PENDING'" ;;
+	esac
+}
+
 # Make the work directory and the plugin directory: hild looks plugins up
 # as <plugin_dir>/<kind>/<name>.so and wants them owned by root (or by us)
 # and not writable by group or others, so copy the built ones.

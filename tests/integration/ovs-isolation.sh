@@ -269,12 +269,8 @@ no a3 $(a77 b2) changed by hand: a3 (pub, now on VLAN $VB) -> b2 (pub)
 EOF
 cfg0=$(ovs_vsctl get Open_vSwitch . next_cfg)
 hild_start "iso restart" || { tap_finish; exit 1; }
-rc=1
-for _ in $(seq 200); do
-	[ "$(grep -c "differs: .*; repaired" "$HILD_LOG")" -ge 2 ] && { rc=0; break; }
-	sleep 0.05
-done
-step $rc "restarted with nothing queued, hild repairs two ports"
+hild_log_wait "differs: .*; repaired" 2
+step $? "restarted with nothing queued, hild repairs two ports"
 grep "differs: " "$HILD_LOG" | tap_diag
 grep -qF "switch 'sw0': port 'pa3' differs: it carries 'vlan/native=$VB'; the database says 'vlan/native=$VP'; repaired" "$HILD_LOG"
 step $? "the log names a3's port, the VLAN found and the one wanted"

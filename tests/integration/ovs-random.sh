@@ -253,11 +253,6 @@ queue_one() {
 	QUEUED+=("$(json_str status_id)")
 }
 
-# pending_ops: operations hild's database holds PENDING (hild stopped).
-pending_ops() {
-	sqlite3 "$W/rnd.db" "SELECT COUNT(*) FROM operations WHERE status = 'PENDING'"
-}
-
 hild_setup
 trap 'ovs_stop; hild_cleanup' EXIT
 echo "# seed $SEED (HIL_OVS_RANDOM_SEED), $OPS operations"
@@ -387,7 +382,7 @@ for round in $(seq "$KILL_ROUNDS"); do
 	wait "$HILD_PID" 2>/dev/null
 	HILD_PID=
 	[ -z "$stopped" ] || ovs_signal "$stopped" CONT
-	pend=$(pending_ops) || rc=1
+	pend=$(pending_count "sqlite://$W/rnd.db") || rc=1
 	if [ "${pend:-0}" -gt 0 ]; then
 		killed_pending=$((killed_pending + 1))
 	elif [ -n "$stopped" ]; then
@@ -422,11 +417,7 @@ done
 ovs_signal ovs-vswitchd CONT
 [ $rc = 0 ] && [ $errors -gt 0 ]
 tap_ok $? "hang round: ${OP_TEXT%;}: with ovs-vswitchd stopped, $errors of ${#QUEUED[@]} end in ERROR past the ${OVS_HIL_SWITCH_TIMEOUT} s deadline"
-for _ in $(seq 600); do
-	[ "$(grep -c '; repaired' "$HILD_LOG")" -gt "$repaired" ] && break
-	sleep 0.1
-done
-[ "$(grep -c '; repaired' "$HILD_LOG")" -gt "$repaired" ]
+hild_log_wait '; repaired' $((repaired + 1)) 60
 tap_ok $? "hang round: hild checks the switch again and repairs what it holds that the database does not"
 grep '; repaired' "$HILD_LOG" | tail -n +$((repaired + 1)) | sed 's/^/  /' | tap_diag
 read_state && check_matrix
