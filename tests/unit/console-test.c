@@ -39,6 +39,7 @@ static struct {
 	int opens, closes, failures;
 	int open_err; /* the next opens fail with it */
 	bool drop;    /* the next read ends the session */
+	bool hold;    /* opens wait until it is cleared */
 } fake = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
@@ -65,6 +66,8 @@ static int fake_open(const struct hil_host *host, struct hil_call *call,
 	int r;
 
 	pthread_mutex_lock(&fake.lock);
+	while (fake.hold)
+		pthread_cond_wait(&fake.cv, &fake.lock);
 	r = fake.open_err;
 	if (r < 0)
 		fake.failures++;
@@ -116,6 +119,15 @@ static void fake_close(void *console)
 	(void)console;
 	pthread_mutex_lock(&fake.lock);
 	fake.closes++;
+	pthread_mutex_unlock(&fake.lock);
+}
+
+/* Hold the next opens (true) or let them go (false). */
+static void fake_hold(bool hold)
+{
+	pthread_mutex_lock(&fake.lock);
+	fake.hold = hold;
+	pthread_cond_broadcast(&fake.cv);
 	pthread_mutex_unlock(&fake.lock);
 }
 
@@ -290,11 +302,15 @@ static void test_shared_session(int64_t node)
 	struct reader *a = reader_new(), *b = reader_new(), *c = reader_new();
 	struct reader *more[CONSOLE_MAX_READERS];
 	char line[LINE_LEN + 1];
+	struct api_req req = {0};
 	int opens = fake_count(&fake.opens), r, i;
 
+	fake_hold(true);
 	is_int(reader_attach(a, node, 0), 0, "a first reader attaches");
-	is_int(reader_poll(a), 200,
-	       "its reply waits for the open, then is a 200 stream");
+	is_int(a->d->poll(a->d, &req, &a->w), 0,
+	       "while the BMC session opens, its reply waits");
+	fake_hold(false);
+	is_int(reader_poll(a), 200, "then it is a 200 stream");
 	ok(a->s && a->wakes == 1, "woken once, when the console opened");
 	is_int(reader_attach(b, node, 0), 0, "a second reader attaches");
 	is_int(reader_poll(b), 200, "and has its stream at once");
