@@ -11,20 +11,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-static long long ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "hstime.h"
 
 static int ctl_left(long long deadline)
 {
-	long long left = deadline - ctl_now_ms();
+	long long left = deadline - hs_now_ms();
 
 	return left < 0 ? 0 : left > 1000000 ? 1000000 : (int)left;
 }
@@ -129,7 +122,7 @@ int ctl_accept(int listen_fd, uid_t *ret_uid)
 
 int ctl_connect(const char *path, int timeout_ms)
 {
-	long long deadline = ctl_now_ms() + timeout_ms;
+	long long deadline = hs_now_ms() + timeout_ms;
 	struct sockaddr_un sa;
 	struct pollfd pfd;
 	socklen_t len = sizeof(int);
@@ -165,7 +158,7 @@ fail:
 
 int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms)
 {
-	long long deadline = ctl_now_ms() + timeout_ms;
+	long long deadline = hs_now_ms() + timeout_ms;
 	size_t got = 0;
 	ssize_t n;
 
@@ -209,7 +202,7 @@ int ctl_read_line(int fd, char *buf, size_t len, int timeout_ms)
 
 int ctl_write_all(int fd, const char *buf, size_t len, int timeout_ms)
 {
-	long long deadline = ctl_now_ms() + timeout_ms;
+	long long deadline = hs_now_ms() + timeout_ms;
 	size_t sent = 0;
 	ssize_t n;
 

@@ -28,12 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "hslog.h"
 #include "hsconf.h"
+#include "hstime.h"
 #include "names.h"
 #include "slurmapi.h"
 
@@ -49,22 +49,6 @@ enum hook_answer {
 	HOOK_FAILED,
 };
 
-static long long hook_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void hook_sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /*
  * Send request and read the answer into text (the words after ok,
  * refused or error), trying again on transient failures until budget_ms
@@ -73,13 +57,13 @@ static void hook_sleep_ms(long ms)
 static enum hook_answer hook_ask(const char *socket, const char *request,
 				 long long budget_ms, char *text, size_t len)
 {
-	long long deadline = hook_now_ms() + budget_ms;
+	long long deadline = hs_now_ms() + budget_ms;
 	long backoff = HOOK_BACKOFF_MIN;
 	char line[CTL_MAX_LINE];
 
 	snprintf(text, len, "the loan manager did not answer");
 	for (;;) {
-		long long left = deadline - hook_now_ms();
+		long long left = deadline - hs_now_ms();
 		int fd, r;
 
 		if (left <= 0)
@@ -93,7 +77,7 @@ static enum hook_answer hook_ask(const char *socket, const char *request,
 				 "%s",
 				 socket, strerror(-fd));
 		} else {
-			left = deadline - hook_now_ms();
+			left = deadline - hs_now_ms();
 			r = ctl_write_all(fd, request, strlen(request),
 					  left > 0 ? (int)left : 0);
 			if (r >= 0)
@@ -121,10 +105,10 @@ static enum hook_answer hook_ask(const char *socket, const char *request,
 			}
 		}
 		hslog_debug("%s; trying again", text);
-		left = deadline - hook_now_ms();
+		left = deadline - hs_now_ms();
 		if (left <= 0)
 			return HOOK_FAILED;
-		hook_sleep_ms(backoff < left ? backoff : (long)left);
+		hs_sleep_ms(backoff < left ? backoff : (long)left);
 		backoff = backoff * 2 > HOOK_BACKOFF_MAX ? HOOK_BACKOFF_MAX
 							 : backoff * 2;
 	}

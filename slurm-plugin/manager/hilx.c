@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
+
+#include "hstime.h"
 
 static const char *const hilx_phases[] = {
 	[HILX_REQUESTED] = "requested", [HILX_RESERVED] = "reserved",
@@ -371,23 +372,6 @@ const char *hilx_obm_name(enum hilx_obm op)
 	return (size_t)op < N_OBMS ? hilx_obms[op].name : "?";
 }
 
-static long long hilx_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void hilx_sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /*
  * Between two polls: -EINPROGRESS (err set) past the deadline, -EINTR
  * when w says stop, else sleep a while (longer each time) and 0.
@@ -395,7 +379,7 @@ static void hilx_sleep_ms(long ms)
 static int hilx_pause(const struct hilx_wait *w, long long deadline,
 		      long *pause, const char *what, struct hil_error *err)
 {
-	long long left = deadline - hilx_now_ms();
+	long long left = deadline - hs_now_ms();
 
 	if (left <= 0) {
 		*err = (struct hil_error){0};
@@ -406,7 +390,7 @@ static int hilx_pause(const struct hilx_wait *w, long long deadline,
 	}
 	if (w->interrupted && w->interrupted(w->arg))
 		return -EINTR;
-	hilx_sleep_ms(*pause < left ? *pause : (long)left);
+	hs_sleep_ms(*pause < left ? *pause : (long)left);
 	*pause = *pause * 2 > HILX_POLL_MAX_MS ? HILX_POLL_MAX_MS : *pause * 2;
 	return 0;
 }
@@ -416,7 +400,7 @@ int hilx_obm_wait(struct hil_client *c, const char *node, enum hilx_obm op,
 		  struct hil_error *err)
 {
 	long long deadline =
-		hilx_now_ms() + (w->timeout_ms > 0 ? w->timeout_ms : 0);
+		hs_now_ms() + (w->timeout_ms > 0 ? w->timeout_ms : 0);
 	const char *what = hilx_obm_name(op);
 	long pause = HILX_POLL_MIN_MS;
 	char desc[HILX_MAX_ID + 128];

@@ -19,12 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/hilclient.h"
 #include "ctl.h"
 #include "hslog.h"
+#include "hstime.h"
 #include "hsconf.h"
 #include "loan.h"
 #include "slurmapi.h"
@@ -44,14 +44,6 @@ static void main_usage(FILE *f)
 	      "  -t       check the configuration and exit\n"
 	      "  -T       print the effective configuration and exit\n",
 	      f);
-}
-
-static long long main_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Asked by a pass between its steps: stop for a request or a signal. */
@@ -146,7 +138,7 @@ static int main_pid_file(const char *path)
 static int main_loop(const struct hsconf *conf, struct loan_mgr *m,
 		     struct main_ctx *ctx)
 {
-	long long now, next_pass = main_now_ms(), next_full = next_pass;
+	long long now, next_pass = hs_now_ms(), next_full = next_pass;
 	bool stop = false;
 
 	while (!stop) {
@@ -158,7 +150,7 @@ static int main_loop(const struct hsconf *conf, struct loan_mgr *m,
 		bool full;
 		int r;
 
-		now = main_now_ms();
+		now = hs_now_ms();
 		wait = next_pass - now;
 		r = poll(pfd, 2,
 			 wait < 0	? 0
@@ -175,7 +167,7 @@ static int main_loop(const struct hsconf *conf, struct loan_mgr *m,
 			    (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
 					hslog_info("SIGHUP: a full pass now");
-					next_pass = next_full = main_now_ms();
+					next_pass = next_full = hs_now_ms();
 				} else {
 					hslog_notice("signal %u: stopping",
 						     si.ssi_signo);
@@ -195,17 +187,17 @@ static int main_loop(const struct hsconf *conf, struct loan_mgr *m,
 				int d = main_serve(m, fd, peer);
 
 				close(fd);
-				if (d >= 0 && main_now_ms() + d < next_pass)
-					next_pass = main_now_ms() + d;
+				if (d >= 0 && hs_now_ms() + d < next_pass)
+					next_pass = hs_now_ms() + d;
 			}
 			continue;
 		}
-		now = main_now_ms();
+		now = hs_now_ms();
 		if (now < next_pass)
 			continue;
 		full = now >= next_full;
 		r = loan_pass(m, full, main_interrupted, ctx);
-		now = main_now_ms();
+		now = hs_now_ms();
 		if (r == -EINTR) {
 			next_pass = now;
 			continue;
