@@ -1490,15 +1490,31 @@ static const struct {
 	{"ERROR", HIL_ACTION_ERROR},
 };
 
-int hil_action_status(struct hil_client *c, const char *action,
-		      enum hil_action_status *ret_status, struct hil_error *err)
+/* The two kinds of queued operation: where each is read, and what it is
+ * called in messages. */
+struct client_action_kind {
+	const char *path;
+	const char *what;
+};
+
+static const struct client_action_kind client_networking_action = {
+	"networking_action/%L", "action"};
+static const struct client_action_kind client_obm_action = {"obm_action/%L",
+							    "OBM action"};
+
+/* Read the status of action of kind k.  An OBM action in ERROR leaves
+ * hild's reason in err. */
+static int client_action_get(struct hil_client *c,
+			     const struct client_action_kind *k,
+			     const char *action,
+			     enum hil_action_status *ret_status,
+			     struct hil_error *err)
 {
 	json_t *reply = NULL;
-	const char *s;
+	const char *s, *why;
 	int r;
 
-	r = hil_client_call(c, "GET", NULL, &reply, err, "networking_action/%L",
-			    action);
+	r = hil_client_call(c, "GET", NULL, &reply, err, k->path, action);
 	if (r < 0)
 		return r;
 	s = json_string_value(json_object_get(reply, "status"));
@@ -1512,12 +1528,31 @@ int hil_action_status(struct hil_client *c, const char *action,
 			break;
 		}
 	}
+	why = json_string_value(json_object_get(reply, "error"));
 	if (r < 0)
 		client_error_set(err, 200, HIL_ERR_PROTOCOL,
-				 "unknown action status '%.32s'",
-				 s ? s : "(none)");
+				 "%s '%.64s' has unknown status '%.32s'",
+				 k->what, action, s ? s : "(none)");
+	else if (*ret_status == HIL_ACTION_ERROR && k == &client_obm_action)
+		client_error_set(err, 200, HIL_ERR_OBM, "%s",
+				 why ? why : "(no reason given)");
 	json_decref(reply);
 	return r;
+}
+
+int hil_action_status(struct hil_client *c, const char *action,
+		      enum hil_action_status *ret_status, struct hil_error *err)
+{
+	return client_action_get(c, &client_networking_action, action,
+				 ret_status, err);
+}
+
+int hil_obm_action_status(struct hil_client *c, const char *action,
+			  enum hil_action_status *ret_status,
+			  struct hil_error *err)
+{
+	return client_action_get(c, &client_obm_action, action, ret_status,
+				 err);
 }
 
 static int64_t client_now_ms(void)
@@ -1528,10 +1563,12 @@ static int64_t client_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int hil_action_wait_stop(struct hil_client *c, const char *action,
-			 long timeout_ms, bool (*stop)(void *arg), void *arg,
-			 enum hil_action_status *ret_status,
-			 struct hil_error *err)
+static int client_action_wait(struct hil_client *c,
+			      const struct client_action_kind *k,
+			      const char *action, long timeout_ms,
+			      bool (*stop)(void *arg), void *arg,
+			      enum hil_action_status *ret_status,
+			      struct hil_error *err)
 {
 	int64_t deadline = client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	long pause = CLIENT_POLL_MIN_MS;
@@ -1541,7 +1578,7 @@ int hil_action_wait_stop(struct hil_client *c, const char *action,
 		int64_t left;
 		int r;
 
-		r = hil_action_status(c, action, &st, err);
+		r = client_action_get(c, k, action, &st, err);
 		if (r < 0)
 			return r;
 		if (st != HIL_ACTION_PENDING) {
@@ -1551,9 +1588,9 @@ int hil_action_wait_stop(struct hil_client *c, const char *action,
 		left = deadline - client_now_ms();
 		if (left <= 0) {
 			client_error_set(err, 0, HIL_ERR_TIMEOUT,
-					 "action '%.64s' still pending after "
+					 "%s '%.64s' still pending after "
 					 "%ld ms",
-					 action, timeout_ms);
+					 k->what, action, timeout_ms);
 			return -ETIMEDOUT;
 		}
 		if (stop && stop(arg))
@@ -1569,6 +1606,24 @@ int hil_action_wait_stop(struct hil_client *c, const char *action,
 		pause = pause * 2 > CLIENT_POLL_MAX_MS ? CLIENT_POLL_MAX_MS
 						       : pause * 2;
 	}
+}
+
+int hil_action_wait_stop(struct hil_client *c, const char *action,
+			 long timeout_ms, bool (*stop)(void *arg), void *arg,
+			 enum hil_action_status *ret_status,
+			 struct hil_error *err)
+{
+	return client_action_wait(c, &client_networking_action, action,
+				  timeout_ms, stop, arg, ret_status, err);
+}
+
+int hil_obm_action_wait_stop(struct hil_client *c, const char *action,
+			     long timeout_ms, bool (*stop)(void *arg),
+			     void *arg, enum hil_action_status *ret_status,
+			     struct hil_error *err)
+{
+	return client_action_wait(c, &client_obm_action, action, timeout_ms,
+				  stop, arg, ret_status, err);
 }
 
 int hil_action_wait(struct hil_client *c, const char *action, long timeout_ms,

@@ -37,6 +37,7 @@ struct hil_client;
 #define HIL_ERR_CONNECTION   "ConnectionError"	/* no HTTP answer */
 #define HIL_ERR_PROTOCOL     "ProtocolError"	/* unusable answer */
 #define HIL_ERR_TIMEOUT	     "Timeout"		/* hil_action_wait() */
+#define HIL_ERR_OBM	     "OBMError"		/* an OBM action's ERROR */
 #define HIL_ERR_CREDENTIAL   "CredentialError"	/* no credential made */
 
 /*
@@ -315,5 +316,19 @@ int hil_action_wait_stop(struct hil_client *c, const char *action,
 			 long timeout_ms, bool (*stop)(void *arg), void *arg,
 			 enum hil_action_status *ret_status,
 			 struct hil_error *err);
+
+/*
+ * OBM operations hild queued past its obm_timeout (a 202 with their
+ * "status_id"): as hil_action_status() and hil_action_wait_stop(), on
+ * /obm_action/<id>.  An action that ended in ERROR leaves hild's reason
+ * in err (type HIL_ERR_OBM).
+ */
+int hil_obm_action_status(struct hil_client *c, const char *action,
+			  enum hil_action_status *ret_status,
+			  struct hil_error *err);
+int hil_obm_action_wait_stop(struct hil_client *c, const char *action,
+			     long timeout_ms, bool (*stop)(void *arg),
+			     void *arg, enum hil_action_status *ret_status,
+			     struct hil_error *err);
 
 #endif /* HIL_CLIENT_H */

@@ -11,8 +11,6 @@
 
 #include <jansson.h>
 
-#include "hstime.h"
-
 static const char *const hilx_phases[] = {
 	[HILX_REQUESTED] = "requested", [HILX_RESERVED] = "reserved",
 	[HILX_LENDING] = "lending",	[HILX_LENT] = "lent",
@@ -20,9 +18,6 @@ static const char *const hilx_phases[] = {
 };
 
 #define N_PHASES (sizeof(hilx_phases) / sizeof(hilx_phases[0]))
-
-#define HILX_POLL_MIN_MS 20   /* first pause polling a queued operation */
-#define HILX_POLL_MAX_MS 2000 /* longest pause */
 
 /* Each OBM operation: its call and whether it carries a boot device. */
 static const struct {
@@ -372,78 +367,30 @@ const char *hilx_obm_name(enum hilx_obm op)
 	return (size_t)op < N_OBMS ? hilx_obms[op].name : "?";
 }
 
-/*
- * Between two polls: -EINPROGRESS (err set) past the deadline, -EINTR
- * when w says stop, else sleep a while (longer each time) and 0.
- */
-static int hilx_pause(const struct hilx_wait *w, long long deadline,
-		      long *pause, const char *what, struct hil_error *err)
-{
-	long long left = deadline - hs_now_ms();
-
-	if (left <= 0) {
-		*err = (struct hil_error){0};
-		snprintf(err->type, sizeof(err->type), "%s", HIL_ERR_TIMEOUT);
-		snprintf(err->msg, sizeof(err->msg),
-			 "%s still pending after %ld ms", what, w->timeout_ms);
-		return -EINPROGRESS;
-	}
-	if (w->interrupted && w->interrupted(w->arg))
-		return -EINTR;
-	hs_sleep_ms(*pause < left ? *pause : (long)left);
-	*pause = *pause * 2 > HILX_POLL_MAX_MS ? HILX_POLL_MAX_MS : *pause * 2;
-	return 0;
-}
-
 int hilx_obm_wait(struct hil_client *c, const char *node, enum hilx_obm op,
 		  const char *id, const struct hilx_wait *w,
 		  struct hil_error *err)
 {
-	long long deadline =
-		hs_now_ms() + (w->timeout_ms > 0 ? w->timeout_ms : 0);
-	const char *what = hilx_obm_name(op);
-	long pause = HILX_POLL_MIN_MS;
-	char desc[HILX_MAX_ID + 128];
+	enum hil_action_status st;
+	char why[sizeof(err->msg)];
+	int r;
 
-	snprintf(desc, sizeof(desc), "%s of node '%s' (OBM action '%s')", what,
-		 node, id);
-	for (;;) {
-		json_t *reply = NULL;
-		const char *st, *why;
-		int r;
-
-		r = hil_client_call(c, "GET", NULL, &reply, err,
-				    "obm_action/%L", id);
-		if (r < 0)
-			return r;
-		st = json_string_value(json_object_get(reply, "status"));
-		why = json_string_value(json_object_get(reply, "error"));
-		r = 1;
-		if (st && strcmp(st, "DONE") == 0) {
-			r = 0;
-		} else if (st && strcmp(st, "ERROR") == 0) {
-			*err = (struct hil_error){.status = 200};
-			snprintf(err->type, sizeof(err->type), "OBMError");
-			snprintf(err->msg, sizeof(err->msg),
-				 "%s of node '%s' failed: %s", what, node,
-				 why ? why : "(no reason given)");
-			r = -EREMOTEIO;
-		} else if (!st || strcmp(st, "PENDING") != 0) {
-			*err = (struct hil_error){.status = 200};
-			snprintf(err->type, sizeof(err->type), "%s",
-				 HIL_ERR_PROTOCOL);
-			snprintf(err->msg, sizeof(err->msg),
-				 "OBM action '%s' has unknown status '%.32s'",
-				 id, st ? st : "(none)");
-			r = -EBADMSG;
-		}
-		json_decref(reply);
-		if (r <= 0)
-			return r;
-		r = hilx_pause(w, deadline, &pause, desc, err);
-		if (r < 0)
-			return r;
+	r = hil_obm_action_wait_stop(c, id, w->timeout_ms, w->interrupted,
+				     w->arg, &st, err);
+	if (r == -ETIMEDOUT && strcmp(err->type, HIL_ERR_TIMEOUT) == 0) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "%s of node '%s' (OBM action '%s') still pending "
+			 "after %ld ms",
+			 hilx_obm_name(op), node, id, w->timeout_ms);
+		return -EINPROGRESS;
 	}
+	if (r < 0 || st == HIL_ACTION_DONE)
+		return r;
+	snprintf(why, sizeof(why), "%s", err->msg);
+	snprintf(err->msg, sizeof(err->msg),
+		 "%s of node '%.64s' failed: %.400s", hilx_obm_name(op), node,
+		 why);
+	return -EREMOTEIO;
 }
 
 int hilx_obm_start(struct hil_client *c, const char *node, enum hilx_obm op,

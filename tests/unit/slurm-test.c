@@ -713,6 +713,20 @@ static void test_obm_wait(void)
 		{"GET /v0/obm_action/0b22", NULL, 200,
 		 "{\"status\": \"PENDING\"}"},
 	};
+	static const struct fake_step failed[] = {
+		{"GET /v0/obm_action/0b23", NULL, 200,
+		 "{\"status\": \"PENDING\"}"},
+		{"GET /v0/obm_action/0b23", NULL, 200,
+		 "{\"status\": \"ERROR\", \"error\": \"BMC said no\"}"},
+	};
+	static const struct fake_step strange[] = {
+		{"GET /v0/obm_action/0b24", NULL, 200,
+		 "{\"status\": \"LOST\"}"},
+	};
+	static const struct fake_step slow[] = {
+		{"GET /v0/obm_action/0b25", NULL, 200,
+		 "{\"status\": \"PENDING\"}"},
+	};
 	static const struct fake_step action[] = {
 		{"GET /v0/networking_action/77", NULL, 200,
 		 "{\"status\": \"PENDING\"}"},
@@ -742,6 +756,41 @@ static void test_obm_wait(void)
 	is_int(r, -EINTR, "obm wait: stops when the pass is interrupted");
 	is_int(fake_end(pid, c), 0,
 	       "obm wait: at the next poll, not at the timeout");
+
+	w.interrupted = NULL;
+	r = -EIO;
+	pid = fake_start(failed, 2, false, &c);
+	if (pid > 0)
+		r = hilx_obm_wait(c, "n1", HILX_POWER_OFF, "0b23", &w, &err);
+	is_int(r, -EREMOTEIO, "obm wait: an operation that ends in ERROR");
+	is_str(err.type, HIL_ERR_OBM, "obm wait: is an OBMError");
+	ok(strstr(err.msg, "power off") && strstr(err.msg, "'n1'") &&
+		   strstr(err.msg, ": BMC said no"),
+	   "obm wait: naming the operation, the node and hild's reason (%s)",
+	   err.msg);
+	is_int(fake_end(pid, c), 0, "obm wait: polled until it ended");
+
+	r = -EIO;
+	pid = fake_start(strange, 1, false, &c);
+	if (pid > 0)
+		r = hilx_obm_wait(c, "n1", HILX_POWER_OFF, "0b24", &w, &err);
+	is_int(r, -EBADMSG, "obm wait: a status hild does not have");
+	ok(strstr(err.msg, "'0b24'") && strstr(err.msg, "'LOST'"),
+	   "obm wait: names the action and the status (%s)", err.msg);
+	is_int(fake_end(pid, c), 0, "obm wait: and stops there");
+
+	w.timeout_ms = 300;
+	r = -EIO;
+	pid = fake_start(slow, 1, true, &c);
+	if (pid > 0)
+		r = hilx_obm_wait(c, "n1", HILX_POWER_ON, "0b25", &w, &err);
+	is_int(r, -EINPROGRESS,
+	       "obm wait: still pending after the timeout is -EINPROGRESS");
+	ok(strstr(err.msg, "still pending after 300 ms") &&
+		   strstr(err.msg, "'0b25'"),
+	   "obm wait: saying so (%s)", err.msg);
+	is_int(fake_end(pid, c), 0, "obm wait: polled until the timeout");
+	w = (struct hilx_wait){.timeout_ms = 10000, .interrupted = stop_second};
 
 	stop_calls = 0;
 	r = -EIO;
