@@ -52,7 +52,8 @@
 
 #include <hil/plugin.h>
 
-#include "client/keystone-http.h"
+#include "client/http.h"
+#include "client/keystone-proto.h"
 #include "sha256.h"
 
 #define KS_NAME		   "keystone"
@@ -98,7 +99,7 @@ static struct {
 	int64_t service_renew_ms; /* monotonic: get a new one after this */
 	uint64_t service_gen;	  /* bumped whenever the token is replaced */
 	atomic_bool down;	  /* the last call to Keystone failed */
-	bool curl_ready;
+	bool http_ready;
 } ks = {
 	.cache_lock = PTHREAD_MUTEX_INITIALIZER,
 	.svc_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -261,9 +262,9 @@ static void ks_fini(void)
 	ks.password = NULL;
 	ksh_secret_free(ks.service_token);
 	ks.service_token = NULL;
-	if (ks.curl_ready)
-		ksh_global_cleanup();
-	ks.curl_ready = false;
+	if (ks.http_ready)
+		http_global_cleanup();
+	ks.http_ready = false;
 }
 
 static int ks_init(const struct hil_host *host)
@@ -309,9 +310,9 @@ static int ks_init(const struct hil_host *host)
 	if (!ks.cache)
 		goto fail;
 	/* Before hild starts its threads. */
-	if (ksh_global_init() < 0)
+	if (http_global_init() < 0)
 		goto fail;
-	ks.curl_ready = true;
+	ks.http_ready = true;
 	/* Keystone is asked at the first request, not here: hild also runs
 	 * this for -t and --upgrade-db. */
 	return 0;
@@ -331,10 +332,10 @@ fail:
  */
 static int ks_http(const char *method, const char *path,
 		   const char *const *headers, const char *body,
-		   struct ksh_reply *rep, char *why, size_t whylen)
+		   struct http_reply *rep, char *why, size_t whylen)
 {
 	char url[KS_MAX_URL + 64];
-	struct ksh_request req = {
+	struct http_request req = {
 		.method = method,
 		.url = url,
 		.headers = headers,
@@ -342,11 +343,13 @@ static int ks_http(const char *method, const char *path,
 		.timeout_ms = ks.timeout_ms,
 		.connect_timeout_ms = ks.timeout_ms,
 		.cafile = ks.cafile,
+		.max_body = KSH_MAX_REPLY,
+		.keep_header = KSH_SUBJECT,
 	};
 	int r;
 
 	snprintf(url, sizeof(url), "%s%s", ks.url, path);
-	r = ksh_exchange(&req, rep, why, whylen);
+	r = http_perform(NULL, &req, rep, why, whylen);
 	return r == -ENOMEM || r == -ETIMEDOUT || r >= 0 ? r : -EHOSTDOWN;
 }
 
@@ -410,7 +413,7 @@ static void ks_up(void)
  * renew it. */
 static int ks_service_login(char **ret_token, int64_t *ret_renew_ms)
 {
-	struct ksh_reply rep;
+	struct http_reply rep;
 	json_t *reply = NULL;
 	char *body = NULL, why[256] = "";
 	long long left = 0;
@@ -429,7 +432,7 @@ static int ks_service_login(char **ret_token, int64_t *ret_renew_ms)
 		ks_down("could not reach keystone at '%s': %s", ks.url, why);
 		return r;
 	}
-	if (rep.status != 201 || !rep.subject || !*rep.subject) {
+	if (rep.status != 201 || !rep.header || !*rep.header) {
 		ks_down("keystone at '%s' refused the service credentials of "
 			"'%s' (HTTP %ld)",
 			ks.url, ks.username, rep.status);
@@ -445,8 +448,8 @@ static int ks_service_login(char **ret_token, int64_t *ret_renew_ms)
 		r = -EHOSTDOWN;
 		goto out;
 	}
-	*ret_token = rep.subject;
-	rep.subject = NULL;
+	*ret_token = rep.header;
+	rep.header = NULL;
 	*ret_renew_ms = ks_now_ms() + left * 1000 -
 			(left / KS_RENEW_FRACTION < KS_RENEW_MARGIN_S
 				 ? left / KS_RENEW_FRACTION
@@ -455,7 +458,7 @@ static int ks_service_login(char **ret_token, int64_t *ret_renew_ms)
 	r = 0;
 out:
 	json_decref(reply);
-	ksh_reply_clear(&rep);
+	http_reply_clear(&rep);
 	return r;
 }
 
@@ -553,7 +556,7 @@ static bool ks_token_valid(const char *t)
 }
 
 /* The identity in a validated token (GET /v3/auth/tokens' answer). */
-static int ks_identity(const struct ksh_reply *rep, struct ks_entry *e)
+static int ks_identity(const struct http_reply *rep, struct ks_entry *e)
 {
 	json_t *reply, *token, *user, *roles, *role;
 	const char *name, *id, *project;
@@ -630,7 +633,7 @@ static int ks_validate(const char *token, struct ks_entry *e)
 {
 	char *svc = NULL, *auth_line = NULL, *subject_line = NULL;
 	char why[256] = "";
-	struct ksh_reply rep = {0};
+	struct http_reply rep = {0};
 	uint64_t gen = 0;
 	int r;
 
@@ -649,7 +652,7 @@ static int ks_validate(const char *token, struct ks_entry *e)
 		headers[0] = auth_line;
 		headers[1] = subject_line;
 		headers[2] = NULL;
-		ksh_reply_clear(&rep);
+		http_reply_clear(&rep);
 		r = ks_http("GET", "/auth/tokens?nocatalog", headers, NULL,
 			    &rep, why, sizeof(why));
 		ksh_secret_free(auth_line);
@@ -694,7 +697,7 @@ static int ks_validate(const char *token, struct ks_entry *e)
 		break;
 	}
 out:
-	ksh_reply_clear(&rep);
+	http_reply_clear(&rep);
 	ksh_secret_free(auth_line);
 	ksh_secret_free(svc);
 	ksh_secret_free(subject_line);

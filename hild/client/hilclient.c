@@ -1,12 +1,11 @@
 /*
- * hilclient.c - the HIL v0 REST client: one reusable libcurl handle per
- * client, JSON through jansson.  The only file that includes <curl/curl.h>.
+ * hilclient.c - the HIL v0 REST client: one kept HTTP connection per
+ * client (http.c), JSON through jansson.
  */
 #include "config.h"
 
 #include "hilclient.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -17,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "http.h"
+
 #define CLIENT_API_PREFIX     "/v0/"
 #define CLIENT_USER_AGENT     "hil-client/" PACKAGE_VERSION
 #define CLIENT_MAX_ERROR_BODY (64 * 1024) /* kept of a streamed error */
@@ -24,7 +25,7 @@
 #define CLIENT_POLL_MAX_MS    500
 
 struct hil_client {
-	CURL *curl;
+	struct http_conn *conn;
 	char *endpoint; /* without a trailing '/' */
 	char *origin;	/* "scheme://host:port" of the endpoint */
 	char *user;
@@ -34,28 +35,14 @@ struct hil_client {
 	hil_header_fn header_fn; /* a fresh header per request */
 	void *header_arg;
 	long timeout_ms;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-/* One transfer: where the body goes and what came back. */
-struct client_xfer {
-	struct hil_client *c;
-	hil_stream_fn fn; /* NULL: collect the body */
-	void *userdata;
-	bool stopped; /* fn asked to stop */
-	bool too_big; /* the body passed its limit */
-	size_t max;
-	char *data;
-	size_t len;
-	size_t cap;
 };
 
 static pthread_once_t client_once = PTHREAD_ONCE_INIT;
-static CURLcode client_global_rc = CURLE_FAILED_INIT;
+static int client_global_rc = -EIO;
 
 static void client_global_init(void)
 {
-	client_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	client_global_rc = http_global_init();
 }
 
 /* Wipe and free a secret. */
@@ -347,76 +334,6 @@ int hil_error_from_reply(long status, const char *body, size_t len,
 	return -EPROTO;
 }
 
-/* Transport failures to errno values. */
-static const struct {
-	CURLcode code;
-	int err;
-} client_curl_errs[] = {
-	{CURLE_COULDNT_CONNECT, -ECONNREFUSED},
-	{CURLE_OPERATION_TIMEDOUT, -ETIMEDOUT},
-	{CURLE_COULDNT_RESOLVE_HOST, -EHOSTUNREACH},
-	{CURLE_COULDNT_RESOLVE_PROXY, -EHOSTUNREACH},
-	{CURLE_GOT_NOTHING, -ECONNRESET},
-	{CURLE_SEND_ERROR, -ECONNRESET},
-	{CURLE_RECV_ERROR, -ECONNRESET},
-	{CURLE_UNSUPPORTED_PROTOCOL, -EPROTONOSUPPORT},
-	{CURLE_URL_MALFORMAT, -EINVAL},
-	{CURLE_OUT_OF_MEMORY, -ENOMEM},
-	{CURLE_SSL_CONNECT_ERROR, -EPROTO},
-	{CURLE_PEER_FAILED_VERIFICATION, -EPROTO},
-};
-
-static int client_curl_error(struct hil_client *c, CURLcode code,
-			     struct hil_error *err)
-{
-	int r = -EIO;
-
-	for (size_t i = 0;
-	     i < sizeof(client_curl_errs) / sizeof(client_curl_errs[0]); i++)
-		if (client_curl_errs[i].code == code)
-			r = client_curl_errs[i].err;
-	client_error_set(err, 0, HIL_ERR_CONNECTION, "%s",
-			 c->errbuf[0] ? c->errbuf : curl_easy_strerror(code));
-	return r;
-}
-
-/*
- * "scheme://host:port" of an absolute http(s) URL, or NULL.  A strict
- * URL (the endpoint) may not carry credentials, a query or a fragment; a
- * redirect target may carry a query (the original's obmd tokens).
- */
-static char *client_origin(const char *url, bool strict)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL, *port = NULL, *origin = NULL;
-	char *extra[3] = {NULL, NULL, NULL};
-
-	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-		goto out;
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-		    CURLUE_OK)
-		goto out;
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-		goto out;
-	curl_url_get(u, CURLUPART_USER, &extra[0], 0);
-	curl_url_get(u, CURLUPART_QUERY, &extra[1], 0);
-	curl_url_get(u, CURLUPART_FRAGMENT, &extra[2], 0);
-	if (strict && (extra[0] || extra[1] || extra[2]))
-		goto out;
-	if (asprintf(&origin, "%s://%s:%s", scheme, host, port) < 0)
-		origin = NULL;
-out:
-	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
-		curl_free(extra[i]);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return origin;
-}
-
 int hil_client_new(const char *endpoint, const char *user, const char *password,
 		   struct hil_client **ret_client)
 {
@@ -437,7 +354,7 @@ int hil_client_new(const char *endpoint, const char *user, const char *password,
 			goto out;
 	pthread_once(&client_once, client_global_init);
 	r = -EIO;
-	if (client_global_rc != CURLE_OK)
+	if (client_global_rc < 0)
 		goto out;
 
 	r = -ENOMEM;
@@ -452,7 +369,7 @@ int hil_client_new(const char *endpoint, const char *user, const char *password,
 	if (!c->endpoint)
 		goto out;
 	r = -EINVAL;
-	c->origin = client_origin(c->endpoint, true);
+	c->origin = http_origin(c->endpoint, true);
 	if (!c->origin)
 		goto out;
 	r = -ENOMEM;
@@ -462,8 +379,7 @@ int hil_client_new(const char *endpoint, const char *user, const char *password,
 		if (!c->user || !c->password)
 			goto out;
 	}
-	c->curl = curl_easy_init();
-	if (!c->curl)
+	if (http_conn_new(&c->conn) < 0)
 		goto out;
 	*ret_client = c;
 	c = NULL;
@@ -477,8 +393,7 @@ struct hil_client *hil_client_free(struct hil_client *c)
 {
 	if (!c)
 		return NULL;
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
+	http_conn_free(c->conn);
 	for (size_t i = 0; i < c->n_headers; i++)
 		client_secret_free(c->headers[i]);
 	client_secret_free(c->password);
@@ -570,45 +485,6 @@ static bool client_status_ok(long status)
 	return status >= 200 && status < 300;
 }
 
-static size_t client_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct client_xfer *x = ud;
-	size_t n = size * nmemb;
-
-	if (x->fn) {
-		long status = 0;
-
-		curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
-		if (client_status_ok(status)) {
-			if (x->fn(ptr, n, x->userdata) != 0) {
-				x->stopped = true;
-				return 0;
-			}
-			return n;
-		}
-	}
-	if (n > x->max || x->len > x->max - n) {
-		x->too_big = true;
-		return 0;
-	}
-	if (x->len + n + 1 > x->cap) {
-		size_t cap = x->cap ? x->cap : 4096;
-		char *d;
-
-		while (cap < x->len + n + 1)
-			cap *= 2;
-		d = realloc(x->data, cap);
-		if (!d)
-			return 0;
-		x->data = d;
-		x->cap = cap;
-	}
-	memcpy(x->data + x->len, ptr, n);
-	x->len += n;
-	x->data[x->len] = '\0';
-	return n;
-}
-
 static const char *const client_methods[] = {
 	"GET", "PUT", "POST", "DELETE", "PATCH",
 };
@@ -622,36 +498,19 @@ static bool client_method_known(const char *method)
 	return false;
 }
 
-/* Headers of one request; with_secrets is false for another origin. */
-static int client_headers(const struct hil_client *c, bool has_body,
-			  bool with_secrets, struct curl_slist **ret_list,
+/* The extra header lines of one request, NULL-terminated, in lines;
+ * with_secrets is false for another origin.  A fresh credential line is
+ * left in *ret_fresh (a secret: wipe it). */
+static int client_headers(const struct hil_client *c, bool with_secrets,
+			  const char **lines, char **ret_fresh,
 			  struct hil_error *err)
 {
-	static const char *const fixed[] = {
-		"Accept: application/json",
-		"Expect:",
-	};
-	struct curl_slist *list = NULL, *l;
 	char *fresh = NULL, why[256] = "";
+	size_t n = 0;
 	int r;
 
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		l = curl_slist_append(list, fixed[i]);
-		if (!l)
-			goto fail;
-		list = l;
-	}
-	l = curl_slist_append(list, has_body ? "Content-Type: application/json"
-					     : "Content-Type:");
-	if (!l)
-		goto fail;
-	list = l;
-	for (size_t i = 0; with_secrets && i < c->n_headers; i++) {
-		l = curl_slist_append(list, c->headers[i]);
-		if (!l)
-			goto fail;
-		list = l;
-	}
+	for (size_t i = 0; with_secrets && i < c->n_headers; i++)
+		lines[n++] = c->headers[i];
 	if (with_secrets && c->header_fn) {
 		r = c->header_fn(c->header_arg, &fresh, why, sizeof(why));
 		if (r >= 0 && (!fresh || !client_header_valid(fresh))) {
@@ -660,95 +519,43 @@ static int client_headers(const struct hil_client *c, bool has_body,
 		}
 		if (r < 0) {
 			client_secret_free(fresh);
-			curl_slist_free_all(list);
 			client_error_set(err, 0, HIL_ERR_CREDENTIAL,
 					 "could not make a credential: %s",
 					 why[0] ? why : strerror(-r));
 			return r;
 		}
-		/* curl copies the line; ours is wiped at once. */
-		l = curl_slist_append(list, fresh);
-		client_secret_free(fresh);
-		if (!l)
-			goto fail;
-		list = l;
+		lines[n++] = fresh;
 	}
-	*ret_list = list;
+	lines[n] = NULL;
+	*ret_fresh = fresh;
 	return 0;
-fail:
-	curl_slist_free_all(list);
-	client_error_set(err, 0, HIL_ERR_PROTOCOL, "out of memory");
-	return -ENOMEM;
-}
-
-/*
- * Set up the handle for one request to url.  Everything is set afresh
- * (curl_easy_reset keeps the open connection), so nothing of an earlier
- * request leaks into this one.
- */
-static int client_setup(struct hil_client *c, const char *method,
-			const char *url, const char *body,
-			struct curl_slist *headers, bool with_secrets,
-			struct client_xfer *x)
-{
-	CURL *h = c->curl;
-	CURLcode rc = CURLE_OK;
-
-	curl_easy_reset(h);
-	c->errbuf[0] = '\0';
-#define SET(opt, val)                                                          \
-	do {                                                                   \
-		if (rc == CURLE_OK)                                            \
-			rc = curl_easy_setopt(h, opt, val);                    \
-	} while (0)
-	SET(CURLOPT_ERRORBUFFER, c->errbuf);
-	SET(CURLOPT_URL, url);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_PATH_AS_IS, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)HIL_CLIENT_CONNECT_TIMEOUT);
-	SET(CURLOPT_TIMEOUT_MS, x->fn ? 0L : c->timeout_ms);
-	SET(CURLOPT_TCP_KEEPALIVE, 1L);
-	SET(CURLOPT_USERAGENT, CLIENT_USER_AGENT);
-	SET(CURLOPT_HTTPHEADER, headers);
-	SET(CURLOPT_WRITEFUNCTION, client_write);
-	SET(CURLOPT_WRITEDATA, x);
-	if (with_secrets && c->user) {
-		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		SET(CURLOPT_USERNAME, c->user);
-		SET(CURLOPT_PASSWORD, c->password);
-	}
-	if (strcmp(method, "GET") == 0) {
-		SET(CURLOPT_HTTPGET, 1L);
-	} else {
-		/* A body, even an empty one, gives a Content-Length. */
-		SET(CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
-		SET(CURLOPT_POSTFIELDS, body ? body : "");
-		SET(CURLOPT_CUSTOMREQUEST, method);
-	}
-#undef SET
-	return rc == CURLE_OK ? 0 : -ENOMEM;
 }
 
 /*
  * Perform method on url (following 307/308 redirects by hand, so that
- * credentials only ever go to the endpoint's origin) and leave the final
- * status in *ret_status and the body in x.
+ * credentials only ever go to the endpoint's origin; a stream function
+ * gets only a 2xx answer's body) and leave the final answer in rep.
  */
 static int client_perform(struct hil_client *c, const char *method,
-			  const char *url, const char *body,
-			  struct client_xfer *x, long *ret_status,
+			  const char *url, const char *body, hil_stream_fn fn,
+			  void *userdata, struct http_reply *rep,
 			  struct hil_error *err)
 {
-	struct curl_slist *headers = NULL;
-	char *next = NULL, *origin = NULL;
+	const char *lines[HIL_CLIENT_MAX_HEADERS + 2];
+	struct http_request req = {
+		.method = method,
+		.body = body,
+		.headers = lines,
+		.user_agent = CLIENT_USER_AGENT,
+		.connect_timeout_ms = HIL_CLIENT_CONNECT_TIMEOUT,
+		.timeout_ms = fn ? 0 : c->timeout_ms,
+		.max_body = fn ? CLIENT_MAX_ERROR_BODY
+			       : (size_t)HIL_CLIENT_MAX_REPLY,
+		.stream = fn,
+		.stream_arg = userdata,
+	};
+	char *next = NULL, *origin = NULL, *fresh = NULL, why[256];
 	const char *target = url;
-	long status = 0;
 	int r;
 
 	for (int hops = 0;; hops++) {
@@ -756,74 +563,57 @@ static int client_perform(struct hil_client *c, const char *method,
 
 		if (target != url) {
 			free(origin);
-			origin = client_origin(target, false);
+			origin = http_origin(target, false);
 			if (!origin) {
 				r = -EPROTO;
-				client_error_set(err, status, HIL_ERR_PROTOCOL,
+				client_error_set(err, rep->status,
+						 HIL_ERR_PROTOCOL,
 						 "redirect to an unusable "
 						 "location");
 				goto out;
 			}
 			same = strcmp(origin, c->origin) == 0;
 		}
-		curl_slist_free_all(headers);
-		headers = NULL;
-		r = client_headers(c, body != NULL, same, &headers, err);
+		http_reply_clear(rep);
+		r = client_headers(c, same, lines, &fresh, err);
 		if (r < 0)
 			goto out;
-		r = client_setup(c, method, target, body, headers, same, x);
-		if (r < 0)
-			goto nomem;
-		x->len = 0;
-		x->too_big = false;
-		CURLcode rc = curl_easy_perform(c->curl);
-		if (x->stopped) {
-			r = 0;
+		req.url = target;
+		req.user = same ? c->user : NULL;
+		req.password = same ? c->password : NULL;
+		r = http_perform(c->conn, &req, rep, why, sizeof(why));
+		client_secret_free(fresh);
+		fresh = NULL;
+		if (r < 0) {
+			client_error_set(err, 0,
+					 r == -EMSGSIZE || r == -ENOMEM
+						 ? HIL_ERR_PROTOCOL
+						 : HIL_ERR_CONNECTION,
+					 "%s", why);
 			goto out;
 		}
-		if (x->too_big) {
-			r = -EMSGSIZE;
-			client_error_set(err, 0, HIL_ERR_PROTOCOL,
-					 "answer larger than %zu bytes",
-					 x->max);
-			goto out;
-		}
-		if (rc != CURLE_OK) {
-			r = client_curl_error(c, rc, err);
-			goto out;
-		}
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-		if (status != 307 && status != 308)
+		if (rep->stopped || (rep->status != 307 && rep->status != 308))
 			break;
 		if (hops >= HIL_CLIENT_MAX_REDIRECTS) {
 			r = -ELOOP;
-			client_error_set(err, status, HIL_ERR_PROTOCOL,
+			client_error_set(err, rep->status, HIL_ERR_PROTOCOL,
 					 "more than %d redirects",
 					 HIL_CLIENT_MAX_REDIRECTS);
 			goto out;
 		}
-		char *loc = NULL;
-		curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &loc);
-		if (!loc) {
+		if (!rep->location) {
 			r = -EPROTO;
-			client_error_set(err, status, HIL_ERR_PROTOCOL,
+			client_error_set(err, rep->status, HIL_ERR_PROTOCOL,
 					 "redirect without a location");
 			goto out;
 		}
 		free(next);
-		next = strdup(loc);
-		if (!next)
-			goto nomem;
+		next = rep->location;
+		rep->location = NULL;
 		target = next;
 	}
-	*ret_status = status;
 	r = 0;
-	goto out;
-nomem:
-	r = -ENOMEM;
-	client_error_set(err, 0, HIL_ERR_PROTOCOL, "out of memory");
 out:
-	curl_slist_free_all(headers);
 	free(next);
 	free(origin);
 	return r;
@@ -835,16 +625,9 @@ static int client_vrequest(struct hil_client *c, const char *method,
 			   struct hil_error *err, const char *path_fmt,
 			   va_list ap)
 {
-	struct client_xfer x = {
-		.c = c,
-		.fn = fn,
-		.userdata = userdata,
-		.max = fn ? CLIENT_MAX_ERROR_BODY
-			  : (size_t)HIL_CLIENT_MAX_REPLY,
-	};
+	struct http_reply rep = {0};
 	char *path = NULL, *url = NULL, *text = NULL;
 	json_t *reply = NULL;
-	long status = 0;
 	int r = -EINVAL;
 
 	if (!c || !method || !client_method_known(method) ||
@@ -868,20 +651,20 @@ static int client_vrequest(struct hil_client *c, const char *method,
 		if (!text)
 			goto nomem;
 	}
-	r = client_perform(c, method, url, text, &x, &status, err);
-	if (r < 0 || x.stopped)
+	r = client_perform(c, method, url, text, fn, userdata, &rep, err);
+	if (r < 0 || rep.stopped)
 		goto out;
-	if (!client_status_ok(status)) {
-		r = hil_error_from_reply(status, x.data, x.len, err);
+	if (!client_status_ok(rep.status)) {
+		r = hil_error_from_reply(rep.status, rep.body, rep.len, err);
 		goto out;
 	}
-	if (ret_reply && x.len > 0) {
+	if (ret_reply && rep.len > 0) {
 		json_error_t jerr;
 
-		reply = json_loadb(x.data, x.len, JSON_DECODE_ANY, &jerr);
+		reply = json_loadb(rep.body, rep.len, JSON_DECODE_ANY, &jerr);
 		if (!reply) {
 			r = -EBADMSG;
-			client_error_set(err, status, HIL_ERR_PROTOCOL,
+			client_error_set(err, rep.status, HIL_ERR_PROTOCOL,
 					 "answer is not JSON: %s", jerr.text);
 			goto out;
 		}
@@ -895,7 +678,7 @@ nomem:
 	client_error_set(err, 0, HIL_ERR_PROTOCOL, "out of memory");
 out:
 	json_decref(reply);
-	free(x.data);
+	http_reply_clear(&rep);
 	/* A body may carry a password (user create, OBM settings). */
 	client_secret_free(text);
 	free(url);

@@ -2,8 +2,8 @@
  * keystone-token.c - get a Keystone token with a password, for clients
  * of a hild that authenticates with the keystone plugin.
  *
- * It speaks Keystone's protocol, not HIL's, so it goes through
- * keystone-http.c instead of hilclient.c.  Passwords and tokens are wiped
+ * It speaks Keystone's protocol, not HIL's, so it goes to http.c
+ * directly instead of through hilclient.c.  Passwords and tokens are wiped
  * from memory this file owns once used.
  */
 #include "config.h"
@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keystone-http.h"
+#include "http.h"
+#include "keystone-proto.h"
 
 #define KT_MAX_URL	2048
 #define KT_MAX_TOKEN	8192
@@ -31,7 +32,8 @@ kt_error(struct hil_error *err, long status, int r, const char *fmt, ...)
 		return r;
 	err->status = status;
 	snprintf(err->type, sizeof(err->type), "%s",
-		 r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EIO
+		 r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EIO ||
+				 r == -EHOSTUNREACH || r == -ECONNRESET
 			 ? HIL_ERR_CONNECTION
 			 : KT_ERR_KEYSTONE);
 	va_start(ap, fmt);
@@ -49,8 +51,12 @@ static const char *kt_domain(const char *id)
 int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 		       struct hil_error *err)
 {
-	struct ksh_request req = {.method = "POST"};
-	struct ksh_reply rep = {0};
+	struct http_request req = {
+		.method = "POST",
+		.keep_header = KSH_SUBJECT,
+		.max_body = KSH_MAX_REPLY,
+	};
+	struct http_reply rep = {0};
 	char url[KT_MAX_URL], why[256] = "", *body = NULL;
 	size_t n;
 	int r;
@@ -84,7 +90,7 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 	req.timeout_ms =
 		a->timeout_ms > 0 ? a->timeout_ms : HIL_CLIENT_DEFAULT_TIMEOUT;
 	req.connect_timeout_ms = HIL_CLIENT_CONNECT_TIMEOUT;
-	r = ksh_exchange(&req, &rep, why, sizeof(why));
+	r = http_perform(NULL, &req, &rep, why, sizeof(why));
 	if (r == -ENOMEM || r == -EMSGSIZE) {
 		r = r == -EMSGSIZE ? -EPROTO : r;
 		kt_error(err, 0, r, "Keystone at '%.*s': %s", (int)n,
@@ -103,18 +109,18 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 			     a->username, rep.status);
 		goto out;
 	}
-	if (rep.status != 201 || !rep.subject || !*rep.subject ||
-	    strlen(rep.subject) > KT_MAX_TOKEN) {
+	if (rep.status != 201 || !rep.header || !*rep.header ||
+	    strlen(rep.header) > KT_MAX_TOKEN) {
 		r = kt_error(err, rep.status, -EPROTO,
 			     "Keystone answered HTTP %ld without a token",
 			     rep.status);
 		goto out;
 	}
-	*ret_token = rep.subject;
-	rep.subject = NULL;
+	*ret_token = rep.header;
+	rep.header = NULL;
 	r = 0;
 out:
 	ksh_secret_free(body);
-	ksh_reply_clear(&rep);
+	http_reply_clear(&rep);
 	return r;
 }
