@@ -2,7 +2,8 @@
  * client-test.c - libhilclient without a server: label rules, path
  * building and encoding, error answers, endpoint and header checks, and
  * the exact request the library puts on the wire, read from a listening
- * socket that never answers.
+ * socket that never answers, and redirects followed by hand, answered by
+ * a scripted server.
  */
 #include "config.h"
 
@@ -12,7 +13,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -434,6 +439,229 @@ static void test_wire(void)
 	hil_client_free(c);
 }
 
+/* A scripted server: each step answers one connection on a listener. */
+struct serve_step {
+	int fd;
+	const char *reply; /* a whole HTTP answer */
+	char *req;	   /* what the client sent (filled) */
+};
+
+struct serve_script {
+	struct serve_step *steps;
+	size_t n;
+};
+
+/* Read one request (headers and a Content-Length body) from conn. */
+static char *serve_read(int conn)
+{
+	size_t len = 0, cap = 65536, want = 0;
+	char *buf = calloc(1, cap), *end;
+	ssize_t n;
+
+	if (!buf)
+		abort();
+	while (len + 1 < cap &&
+	       (n = read(conn, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		end = strstr(buf, "\r\n\r\n");
+		if (!end)
+			continue;
+		if (!want) {
+			const char *cl = strstr(buf, "\r\nContent-Length: ");
+
+			want = (size_t)(end + 4 - buf) +
+			       (cl && cl < end ? strtoul(cl + 18, NULL, 10)
+					       : 0);
+		}
+		if (len >= want)
+			break;
+	}
+	return buf;
+}
+
+static void *serve_run(void *arg)
+{
+	struct serve_script *s = arg;
+	struct timeval tv = {.tv_sec = 5};
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct pollfd p = {.fd = s->steps[i].fd, .events = POLLIN};
+		int conn;
+
+		if (poll(&p, 1, 10000) != 1)
+			break;
+		conn = accept4(s->steps[i].fd, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0)
+			break;
+		setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		s->steps[i].req = serve_read(conn);
+		if (write(conn, s->steps[i].reply, strlen(s->steps[i].reply)) <
+		    0)
+			s->steps[i].req[0] = '\0';
+		close(conn);
+	}
+	return NULL;
+}
+
+/* Run method on path against the script; returns the call's result. */
+static int serve_call(struct hil_client *c, struct serve_step *steps, size_t n,
+		      const char *method, json_t *body, json_t **ret_reply,
+		      struct hil_error *err)
+{
+	struct serve_script s = {steps, n};
+	pthread_t t;
+	int r;
+
+	if (pthread_create(&t, NULL, serve_run, &s) != 0)
+		abort();
+	memset(err, 0, sizeof(*err));
+	r = hil_client_call(c, method, body, ret_reply, err, "thing");
+	pthread_join(t, NULL);
+	return r;
+}
+
+static bool starts_with(const char *req, const char *prefix)
+{
+	return req && strncmp(req, prefix, strlen(prefix)) == 0;
+}
+
+static bool has_line(const char *req, const char *line)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "\r\n%s\r\n", line);
+	return req && strstr(req, want);
+}
+
+#define REDIRECT(code, to)                                                     \
+	"HTTP/1.1 " code " Redirect\r\nLocation: " to                          \
+	"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+#define ANSWER_OK                                                              \
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"                \
+	"Content-Length: 8\r\nConnection: close\r\n\r\n{\"x\": 1}"
+
+static void steps_free(struct serve_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(steps[i].req);
+		steps[i].req = NULL;
+	}
+}
+
+/* 307 and 308 are followed by hand: credentials go only to the
+ * endpoint's origin, the method and body go along, and the hops are
+ * counted. */
+static void test_redirects(void)
+{
+	struct hil_client *c = NULL;
+	struct hil_error err;
+	char endpoint[64], away[128], self[128];
+	json_t *reply = NULL, *body = json_pack("{s:s}", "k", "v");
+	int a, b, pa, pb, r;
+
+	a = listener_new(&pa);
+	b = listener_new(&pb);
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/hil", pa);
+	snprintf(away, sizeof(away),
+		 REDIRECT("307", "http://127.0.0.1:%d/there?token=1"), pb);
+	snprintf(self, sizeof(self),
+		 REDIRECT("307", "http://127.0.0.1:%d/hil/v0/again"), pa);
+	if (!body || hil_client_new(endpoint, "alice", "s3cret", &c) < 0 ||
+	    hil_client_set_header(c, "X-Auth-Token: tok") < 0)
+		abort();
+	hil_client_set_timeout(c, 5000);
+
+	{
+		struct serve_step st[] = {{a, away, NULL},
+					  {b, ANSWER_OK, NULL}};
+
+		r = serve_call(c, st, 2, "GET", NULL, &reply, &err);
+		is_int(r, 0, "a redirect to another origin is followed");
+		ok(json_integer_value(json_object_get(reply, "x")) == 1,
+		   "and its answer is the call's");
+		ok(has_line(st[0].req,
+			    "Authorization: Basic YWxpY2U6czNjcmV0") &&
+			   has_line(st[0].req, "X-Auth-Token: tok"),
+		   "the endpoint got the credentials");
+		ok(starts_with(st[1].req, "GET /there?token=1 HTTP/1.1\r\n"),
+		   "the other origin got the request, with its query");
+		ok(st[1].req && !strstr(st[1].req, "Authorization") &&
+			   !strstr(st[1].req, "X-Auth-Token"),
+		   "but neither the password nor the extra headers");
+		json_decref(reply);
+		reply = NULL;
+		steps_free(st, 2);
+	}
+	{
+		struct serve_step st[] = {{a, self, NULL},
+					  {a, ANSWER_OK, NULL}};
+
+		r = serve_call(c, st, 2, "GET", NULL, &reply, &err);
+		is_int(r, 0, "a redirect within the endpoint's origin");
+		ok(has_line(st[1].req,
+			    "Authorization: Basic YWxpY2U6czNjcmV0") &&
+			   has_line(st[1].req, "X-Auth-Token: tok"),
+		   "keeps the credentials");
+		json_decref(reply);
+		reply = NULL;
+		steps_free(st, 2);
+	}
+	{
+		char away308[128];
+		struct serve_step st[] = {{a, away308, NULL},
+					  {b, ANSWER_OK, NULL}};
+
+		snprintf(away308, sizeof(away308),
+			 REDIRECT("308", "http://127.0.0.1:%d/post-here"), pb);
+		r = serve_call(c, st, 2, "POST", body, NULL, &err);
+		is_int(r, 0, "a 308 answer to a POST is followed");
+		ok(starts_with(st[1].req, "POST /post-here HTTP/1.1\r\n") &&
+			   strstr(st[1].req, "\r\n\r\n{\"k\":\"v\"}"),
+		   "with the method and the body");
+		steps_free(st, 2);
+	}
+	{
+		struct serve_step st[] = {
+			{a,
+			 "HTTP/1.1 307 Redirect\r\nContent-Length: 0\r\n"
+			 "Connection: close\r\n\r\n",
+			 NULL}};
+
+		r = serve_call(c, st, 1, "GET", NULL, NULL, &err);
+		is_int(r, -EPROTO, "a redirect without a location is refused");
+		ok(hil_error_is(&err, HIL_ERR_PROTOCOL) && err.status == 307,
+		   "as a ProtocolError of the 307 (%s)", err.msg);
+		steps_free(st, 1);
+	}
+	{
+		struct serve_step st[] = {
+			{a, REDIRECT("307", "ftp://127.0.0.1/x"), NULL}};
+
+		r = serve_call(c, st, 1, "GET", NULL, NULL, &err);
+		ok(r == -EPROTO && hil_error_is(&err, HIL_ERR_PROTOCOL),
+		   "a redirect to something other than http(s) is refused "
+		   "(%s)",
+		   err.msg);
+		steps_free(st, 1);
+	}
+	{
+		struct serve_step st[HIL_CLIENT_MAX_REDIRECTS + 1];
+		size_t n = sizeof(st) / sizeof(st[0]);
+
+		for (size_t i = 0; i < n; i++)
+			st[i] = (struct serve_step){a, self, NULL};
+		r = serve_call(c, st, n, "GET", NULL, NULL, &err);
+		is_int(r, -ELOOP, "past %d redirects the call ends",
+		       HIL_CLIENT_MAX_REDIRECTS);
+		ok(st[n - 1].req != NULL, "after following each of them");
+		steps_free(st, n);
+	}
+	json_decref(body);
+	hil_client_free(c);
+	close(a);
+	close(b);
+}
+
 int main(void)
 {
 	test_labels();
@@ -443,5 +671,6 @@ int main(void)
 	test_headers();
 	test_metadata_decode();
 	test_wire();
+	test_redirects();
 	return tap_done();
 }
