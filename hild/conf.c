@@ -76,6 +76,8 @@ static const struct conf_kw conf_kws[] = {
 	    "seconds a switch driver call may take"),
 	KW("verify_switches", CONF_BOOL, verify_switches, "yes", 0,
 	   "at start, read each switch's ports back and repair what differs"),
+	KWN("max_pending_actions", max_pending_actions, "10000", 1, 1000000,
+	    "networking actions pending at once; past it more are refused"),
 	KWN("obm_workers", obm_workers, "8", 1, 256,
 	    "threads applying OBM operations (power, boot device)"),
 	KWN("obm_timeout", obm_timeout, "15", 1, 600,

@@ -25,14 +25,15 @@ struct conf {
 	int log_level;
 	unsigned threads;
 	char *pid_file;
-	char *vlans;		 /* VLAN pool, e.g. "100-200, 300" */
-	unsigned engine_workers; /* operation engine threads */
-	unsigned switch_timeout; /* seconds a driver call may take */
-	bool verify_switches;	 /* check switches against the database */
-	unsigned obm_workers;	 /* engine threads for OBM operations */
-	unsigned obm_timeout;	 /* seconds an OBM driver call may take */
-	char *release_power;	 /* "off" or "keep" (api/obm.c checks) */
-	char *release_bootdev;	 /* a boot device or "keep" */
+	char *vlans;		      /* VLAN pool, e.g. "100-200, 300" */
+	unsigned engine_workers;      /* operation engine threads */
+	unsigned switch_timeout;      /* seconds a driver call may take */
+	bool verify_switches;	      /* check switches against the database */
+	unsigned max_pending_actions; /* networking actions pending at once */
+	unsigned obm_workers;	      /* engine threads for OBM operations */
+	unsigned obm_timeout;	      /* seconds an OBM driver call may take */
+	char *release_power;	      /* "off" or "keep" (api/obm.c checks) */
+	char *release_bootdev;	      /* a boot device or "keep" */
 	/* plugin.<name>.<key> = value */
 	struct conf_opt {
 		char *plugin, *key, *value;

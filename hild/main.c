@@ -16,6 +16,7 @@
 
 #include "api/auth.h"
 #include "api/http.h"
+#include "api/networking.h"
 #include "api/obm.h"
 #include "api/router.h"
 #include "conf.h"
@@ -269,6 +270,7 @@ static int main_serve(const struct conf *c, struct db *db, bool detach)
 	if (detach && (r = daemon_pid_write(c->pid_file)) < 0)
 		return r;
 	router_setup(db, auth_local_users());
+	networking_setup(c->max_pending_actions);
 	/* Before serving: what a crash left pending is applied first. */
 	r = engine_start(db, &eo);
 	if (r < 0)

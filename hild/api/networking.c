@@ -51,6 +51,15 @@ enum {
 	OP_COL_PROJECT_ID,
 };
 
+/* Set once before serving; read by the request threads. */
+static unsigned networking_max_pending = NETWORKING_MAX_PENDING;
+
+void networking_setup(unsigned max_pending)
+{
+	networking_max_pending =
+		max_pending ? max_pending : NETWORKING_MAX_PENDING;
+}
+
 int networking_check_idle(struct api_req *r, const char *nic_id)
 {
 	int n = db_q(r->db, Q_OP_NIC_PENDING, NULL, nic_id);
@@ -71,17 +80,17 @@ int networking_queue(struct api_req *r, const struct networking_op *op,
 	struct timespec ts;
 	int n;
 
-	snprintf(limit, sizeof(limit), "%d", NETWORKING_MAX_PENDING);
+	snprintf(limit, sizeof(limit), "%u", networking_max_pending);
 	n = db_q(r->db, Q_OP_PENDING_COUNT, &res, limit);
-	if (n > 0 && db_res_int(res, 0, 0) >= NETWORKING_MAX_PENDING)
+	if (n > 0 && db_res_int(res, 0, 0) >= networking_max_pending)
 		n = -ENOSPC;
 	db_res_free(res);
 	if (n == -ENOSPC)
 		return api_error(r, API_E_VALIDATION,
-				 "%d networking actions are pending already, "
+				 "%u networking actions are pending already, "
 				 "the most hild accepts; try again when some "
 				 "are done",
-				 NETWORKING_MAX_PENDING);
+				 networking_max_pending);
 	if (n <= 0)
 		return api_db_error(r, n < 0 ? n : -EIO);
 	if (uuid_new(uuid) < 0) {

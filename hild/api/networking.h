@@ -25,8 +25,9 @@
 #define NETWORKING_MODIFY_PORT "modify_port"
 #define NETWORKING_REVERT_PORT "revert_port"
 
-/* Pending operations hild accepts at once, over all switches; past it a
- * request is refused with 400 until the engine catches up. */
+/* Pending operations hild accepts at once by default, over all switches
+ * (max_pending_actions); past it a request is refused with 400 until the
+ * engine catches up. */
 #define NETWORKING_MAX_PENDING 10000
 
 /* Columns of Q_NIC_WIRING. */
@@ -48,13 +49,17 @@ struct networking_op {
 	const char *network_id; /* network to attach; NULL: none */
 };
 
+/* Set the limit of pending operations (NETWORKING_MAX_PENDING until
+ * then), before serving. */
+void networking_setup(unsigned max_pending);
+
 /* 409 BlockedError when the NIC (row id) has a pending action.  Returns
  * 0 or the status of the error reply it set. */
 int networking_check_idle(struct api_req *r, const char *nic_id);
 
 /*
- * Discard the NIC's finished record and queue op, unless
- * NETWORKING_MAX_PENDING operations are pending already (400).  Replies
+ * Discard the NIC's finished record and queue op, unless the limit of
+ * pending operations is reached already (400).  Replies
  * with status and {"status_id": "<uuid>"}, and marks the request as
  * having queued work.  Returns the reply's status like api_error.
  */

@@ -20,6 +20,8 @@
 #                complete (and, with a single worker, right after one
 #                deadline, not one per action)
 #   lost port    an action whose NIC was unwired meanwhile ends in ERROR
+#   limit        past max_pending_actions, requests are refused with 400
+#                and queue nothing; the accepted ones are applied
 #   verify       ports changed behind hild's back while it was stopped
 #                are repaired when it starts again, matching ports are
 #                left alone, and verify_switches = no leaves them be
@@ -450,6 +452,45 @@ section_deadline() {
 	hild_stop "$n"
 }
 
+# --- the limit of pending actions -----------------------------------------
+# max_pending_actions = 3 on a switch that takes 5 s a change: while three
+# are pending, a fourth connect and a revert are refused with 400 and
+# queue nothing; the three are applied as usual, and then the fourth is
+# accepted.
+section_limit() {
+	local n=limit ids=() rc id p
+	start "$n" "sqlite://$W/$n.db" "max_pending_actions = 3" \
+		"switch_timeout = 30" "plugin.mock.delay_ms = 5000" || return
+	topo_networks netA=101 && topo_switches 1 5
+	tap_ok $? "$n: a slow switch with 5 wired NICs, at most 3 actions pending"
+	for p in 1 2 3; do
+		ids+=("$(connect "s1n$p" netA)")
+	done
+	[ ${#ids[@]} = 3 ] && [ -n "${ids[2]}" ]
+	tap_ok $? "$n: three connects are accepted"
+	api POST /node/s1n4/nic/eth0/connect_network '{"network": "netA"}'
+	[ "$API_STATUS" = 400 ] &&
+		[[ $API_BODY == *"3 networking actions are pending already"* ]]
+	tap_ok $? "$n: a fourth is refused with 400, saying why"
+	echo "# $API_STATUS $API_BODY"
+	api POST /switch/s1/port/gi1/0/5/revert
+	[ "$API_STATUS" = 400 ]
+	tap_ok $? "$n: so is a revert"
+	check "$n: ... and neither queued anything" 3 \
+		"$(pending_count "sqlite://$W/$n.db")"
+	rc=0
+	for id in "${ids[@]}"; do
+		[ "$(action_wait "$id" 60)" = DONE ] || rc=1
+	done
+	tap_ok $rc "$n: the three accepted actions end DONE"
+	id=$(connect s1n4 netA) && [ "$(action_wait "$id" 60)" = DONE ]
+	tap_ok $? "$n: then the fourth is accepted and done"
+	check "$n: the four ports carry netA, the fifth nothing" \
+		"$(printf 'vlan/native netA\n%.0s' 1 2 3 4)" \
+		"$(for p in 1 2 3 4 5; do port_networks s1 "gi1/0/$p"; done)"
+	hild_stop "$n"
+}
+
 # --- crash recovery -----------------------------------------------------
 section_crash() {
 	local backend=$1 db=$2 n=crash-$1 ids=() rc pend round
@@ -584,6 +625,7 @@ section_verify
 section_parallel
 section_deadline 2
 section_deadline 1
+section_limit
 section_crash sqlite "sqlite://$W/crash.db"
 
 # A server of its own: the one HIL_TEST_PG_URI names is shared with
