@@ -21,6 +21,11 @@
  *   delay_ms = <0..60000>   set_port and revert_port take that long (or
  *                           stop at the deadline with -ETIMEDOUT)
  *   delay_host = <hostname> only that switch is slow (default: all)
+ *   hold_file = <abs. path> while that file exists, set_port and
+ *                           revert_port wait (up to the deadline), before
+ *                           delay_ms; only on delay_host when it is set.
+ *                           Tests hold a change in flight for as long as
+ *                           they need, whatever the machine's speed
  *   native_first = yes      declare no capabilities (no
  *                           "nativeless-trunk-mode")
  *   commit = yes            set_port and revert_port only queue, and
@@ -131,6 +136,7 @@ static char *mock_fail_port;
 static char *mock_fail_commit;
 static long long mock_delay_ms;
 static char *mock_delay_host;
+static char *mock_hold_file;
 static int mock_journal_fd = -1;
 static char *mock_state_path;
 static int mock_state_lock_fd = -1;
@@ -437,13 +443,19 @@ static int mock_state_end(struct hil_call *call, bool save)
 static int mock_delay(const struct mock_session *s, struct hil_call *call,
 		      const char *port)
 {
-	long long left = mock_host->deadline_left_ms(call);
-	long long ms = mock_delay_ms < left ? mock_delay_ms : left;
+	bool slow = !mock_delay_host ||
+		    strcmp(mock_delay_host, s->sw->hostname) == 0;
+	long long left, ms = slow ? mock_delay_ms : 0;
 	struct timespec ts;
 
-	if (mock_delay_host && strcmp(mock_delay_host, s->sw->hostname) != 0)
-		ms = 0;
-
+	while (slow && mock_hold_file && access(mock_hold_file, F_OK) == 0 &&
+	       mock_host->deadline_left_ms(call) > 0) {
+		ts = (struct timespec){.tv_nsec = 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	left = mock_host->deadline_left_ms(call);
+	if (ms > left)
+		ms = left;
 	if (ms > 0) {
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (ms % 1000) * 1000000L;
@@ -793,6 +805,8 @@ static int mock_init(const struct hil_host *host)
 	if (r == 0)
 		r = mock_option_str("delay_host", &mock_delay_host);
 	if (r == 0)
+		r = mock_option_str("hold_file", &mock_hold_file);
+	if (r == 0)
 		r = mock_option_str("fail_commit", &mock_fail_commit);
 	if (r < 0)
 		return r;
@@ -883,9 +897,10 @@ static void mock_fini(void)
 	free(mock_fail_host);
 	free(mock_fail_port);
 	free(mock_delay_host);
+	free(mock_hold_file);
 	free(mock_fail_commit);
 	mock_fail_host = mock_fail_port = mock_delay_host = NULL;
-	mock_fail_commit = NULL;
+	mock_fail_commit = mock_hold_file = NULL;
 	mock_ops.session_commit = NULL;
 	mock_delay_ms = 0;
 	if (mock_journal_fd >= 0)
