@@ -279,7 +279,7 @@ wait_until 10 log_since "node 'i1': console open"
 sleep 0.5
 kill "$rd"
 wait "$rd" 2>/dev/null
-wait_until 8 log_since "node 'i1': the console's last reader left"
+wait_until 20 log_since "node 'i1': the console's last reader left"
 tap_ok $? "a reader whose client disconnected is detached"
 
 # --- A BMC that refuses, one that does not answer, an address where
@@ -304,24 +304,31 @@ tap_ok $? "within obm_timeout plus the margin (${SECS} s)"
 
 # --- Behind a hung BMC: 202 and obm_action; the per-node limit.
 # bmc2 is still stopped: its first operation holds the worker for
-# obm_timeout, the second waits longer than its wait bound.
+# obm_timeout, the second waits longer than its wait bound.  Each request
+# is sent once the one before it is in the database.
+# pending_at_least NODE N: N operations of NODE are pending.
+pending_at_least() {
+	[ "$(sqlite3 "$W/obm.db" "SELECT COUNT(*) FROM operations o
+		JOIN nodes n ON n.id = o.node_id
+		WHERE n.label = '$1' AND o.status = 'PENDING'")" -ge "$2" ]
+}
 BG=()
 (api alice GET /node/i2/power_status) &
 BG+=($!)
-sleep 0.3
+wait_until 20 pending_at_least i2 1
 (api alice POST /node/i2/power_on) &
 BG+=($!)
-sleep 0.3
+wait_until 20 pending_at_least i2 2
 curl -s -m "$CURL_MAX" -u alice:alice-pw -X POST -o "$W/queued" \
 	-w '%{http_code}' "$HILD_URL/v0/node/i2/power_off" >"$W/queued.code" &
 bg3=$!
-sleep 0.3
+wait_until 20 pending_at_least i2 3
 for _ in $(seq 13); do
 	curl -s -m "$CURL_MAX" -u alice:alice-pw -o /dev/null \
 		"$HILD_URL/v0/node/i2/power_status" &
 	BG+=($!)
 done
-sleep 1
+wait_until 20 pending_at_least i2 16
 api alice GET /node/i2/power_status
 expect "past 16 queued operations on a node: 400" 400 'ValidationError.*16 OBM operations'
 wait "$bg3"
@@ -419,11 +426,11 @@ BG=()
 curl -s -m 10 -u "$HILD_ADMIN:$HILD_ADMIN_PW" -o /dev/null \
 	"$HILD_URL/v0/node/i3/power_status" &
 BG+=($!)
-sleep 0.5
+wait_until 20 pending_at_least i3 1
 curl -s -m 10 -u "$HILD_ADMIN:$HILD_ADMIN_PW" -X POST -o /dev/null \
 	"$HILD_URL/v0/node/i3/power_on" &
 BG+=($!)
-sleep 0.5
+wait_until 20 pending_at_least i3 2
 kill -KILL "$HILD_PID"
 wait "$HILD_PID" 2>/dev/null
 HILD_PID=
