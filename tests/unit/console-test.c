@@ -26,9 +26,9 @@
 #include "log.h"
 #include "tap.h"
 
-#define WAIT_MS	     5000 /* what a wake-up may take, at most */
-#define LINE_LEN     100  /* bytes of one line of the wrap test */
-#define CHECK_WAIT_S 4	  /* the supervisor looks every second */
+#define WAIT_MS	     30000 /* what a wake-up may take, at most */
+#define LINE_LEN     100   /* bytes of one line of the wrap test */
+#define CHECK_WAIT_S 30	   /* the supervisor looks every second */
 
 /* The scripted BMC console: output to hand out, failures to inject. */
 static struct {
@@ -377,7 +377,8 @@ static void test_shared_session(int64_t node)
 	pthread_cond_broadcast(&fake.cv);
 	pthread_mutex_unlock(&fake.lock);
 	reader_drain(b);
-	for (i = 0; i < 50 && fake_count(&fake.opens) == opens; i++)
+	/* after the reopen pause (a second) */
+	for (i = 0; i < 300 && fake_count(&fake.opens) == opens; i++)
 		usleep(100000);
 	is_int(fake_count(&fake.opens) - opens, 1,
 	       "a dropped session is opened again");

@@ -191,7 +191,7 @@ static void test_pg_two(struct db *a_db, struct db *b_db)
 	ok(pipe(fds) == 0 && write(fds[1], "x", 1) == 1, "a wake-up pipe");
 	t = now_ms();
 	r = db_wait_notify(a, fds[0], -1);
-	ok(r >= 0 && now_ms() - t < 1000,
+	ok(r >= 0 && now_ms() - t < 2500,
 	   "postgresql: a readable wake fd ends the wait (%d, %.0f ms)", r,
 	   now_ms() - t);
 	close(fds[0]);
@@ -217,7 +217,7 @@ static void test_pg_two(struct db *a_db, struct db *b_db)
 	t = now_ms();
 	r = db_q(b, Q_ENGINE_CLAIM, &res2, sw, "64");
 	ok(r == 1 && strcmp(db_res_get(res2, 0, 1), "op3") == 0 &&
-		   now_ms() - t < 1000,
+		   now_ms() - t < 2500, /* lock_timeout: 3 s */
 	   "postgresql: b's claim skips a's rows at once (%d rows)", r);
 	db_rollback(b);
 	is_int(db_commit(a), 0, "postgresql: a commits its claim");

@@ -800,7 +800,8 @@ static void test_obm_wait(void)
 	is_int(r, -EINTR, "action wait: stops when the pass is interrupted");
 	is_int(fake_end(pid, c), 0, "action wait: at the next poll");
 
-	w = (struct hilx_wait){.timeout_ms = 300};
+	/* Two polls at least: the second comes 20 ms after the first. */
+	w = (struct hilx_wait){.timeout_ms = 1000};
 	r = -EIO;
 	pid = fake_start(action, 2, true, &c);
 	if (pid > 0)
