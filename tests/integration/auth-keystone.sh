@@ -16,8 +16,8 @@ set -u
 . "$(dirname "$0")/lib-auth.sh"
 
 HIL=$HIL_BUILDDIR/hild/client/hil
-KS_CACHE_TTL=8      # hild's plugin.keystone.cache_ttl in this test
-KS_SHORT_EXPIRY=4   # token lifetime for the expiry test, seconds
+KS_CACHE_TTL=20     # hild's plugin.keystone.cache_ttl in this test
+KS_SHORT_EXPIRY=10  # token lifetime for the expiry test, seconds
 
 declare -A TOKENS
 auth_header() {

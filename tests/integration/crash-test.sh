@@ -93,6 +93,12 @@ for backend in "${backends[@]}"; do
 			pids+=($!)
 			acks+=("$W/ack-$pre$w")
 		done
+		# Both are writing (each had a write acknowledged), then a
+		# random moment.
+		for _ in $(seq 300); do
+			[ -s "$W/ack-${pre}a" ] && [ -s "$W/ack-${pre}b" ] && break
+			sleep 0.1
+		done
 		random_sleep
 		running=0
 		for p in "${pids[@]}"; do
