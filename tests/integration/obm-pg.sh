@@ -163,10 +163,13 @@ tap_ok $? "the stream through A ended"
 grep -q "node 'n1': ending the console: it was ended" "$A_LOG"
 tap_ok $? "A ended it on the console generation B raised"
 
+# log_grows FILE PATTERN N: FILE has more than N lines with PATTERN.
+log_grows() { [ "$(grep -c -- "$2" "$1")" -gt "$3" ]; }
+opened=$(grep -c "node 'n1': console open" "$A_LOG")
 reader "$A_URL" rb
 rb=$READER
-wait_until 10 file_has "$A_LOG" "node 'n1': console reader 1 attached"
-sleep 0.5
+wait_until 10 log_grows "$A_LOG" "node 'n1': console open" "$opened"
+tap_ok $? "a new console opened through A"
 api "$B_URL" alice PUT /node/n1/obm '{"enabled": false}'
 expect "alice disables n1's OBM through B" 200
 wait_until 5 gone "$rb"
