@@ -2,9 +2,9 @@
  * db_sqlite.c - the SQLite backend, the only file that includes sqlite3.h.
  *
  * One hild per database file (a lock on "<path>.lock"), so every writer is
- * a thread of this process: writers take turns on a mutex instead of
- * SQLite's sleeping busy handler, which keeps write latency flat under
- * load.  The busy timeout still covers other processes (an admin's sqlite3
+ * a thread of this process: writers take turns, in the order they came,
+ * instead of SQLite's sleeping busy handler, which keeps write latency
+ * flat under load.  The busy timeout still covers other processes (an admin's sqlite3
  * shell, say).
  */
 #include "config.h"
@@ -29,10 +29,22 @@
 #define SQLITE_RES_CELLS 16
 #define SQLITE_RES_TEXT	 256
 
+/* A writer waiting for its turn. */
+struct sqlite_waiter {
+	struct sqlite_waiter *next;
+	pthread_cond_t cv;
+	bool granted; /* the turn was handed to it */
+};
+
 struct sqlite_db {
 	char *path;
 	int lock_fd;
-	pthread_mutex_t write_lock;
+	/* Writers' turns, first come first served: a plain mutex lets the
+	 * thread that just let go take it again at once, so a busy writer
+	 * could starve another past SQLITE_BUSY_MS. */
+	pthread_mutex_t turn_lock;
+	bool turn_held; /* a writer has the turn */
+	struct sqlite_waiter *waiters, **waiters_tail; /* oldest first */
 };
 
 enum sqlite_txn {
@@ -54,7 +66,7 @@ struct sqlite_conn {
 	struct db_conn base;
 	struct sqlite_db *sd;
 	sqlite3 *h;
-	bool writing; /* holds sd->write_lock */
+	bool writing; /* has the writers' turn */
 	sqlite3_stmt *txn[TXN__COUNT];
 	sqlite3_stmt *stmt[Q__COUNT];	 /* prepared on first use */
 	unsigned char nparams[Q__COUNT]; /* N of the query's $1..$N */
@@ -103,6 +115,55 @@ static int sqlite_error(struct sqlite_conn *sc, int rc, const char *what)
 	return -EIO;
 }
 
+/* Wait for the writers' turn until the time until; 0 or -EAGAIN. */
+static int sqlite_turn_take(struct sqlite_db *sd, const struct timespec *until)
+{
+	struct sqlite_waiter w = {0}, **p;
+	int r = 0;
+
+	pthread_mutex_lock(&sd->turn_lock);
+	if (!sd->turn_held && !sd->waiters) {
+		sd->turn_held = true;
+		goto out;
+	}
+	pthread_cond_init(&w.cv, NULL);
+	*sd->waiters_tail = &w;
+	sd->waiters_tail = &w.next;
+	while (!w.granted && r == 0)
+		r = pthread_cond_timedwait(&w.cv, &sd->turn_lock, until);
+	if (!w.granted) {
+		for (p = &sd->waiters; *p != &w; p = &(*p)->next)
+			;
+		*p = w.next;
+		if (sd->waiters_tail == &w.next)
+			sd->waiters_tail = p;
+	}
+	pthread_cond_destroy(&w.cv);
+	r = w.granted ? 0 : -EAGAIN;
+out:
+	pthread_mutex_unlock(&sd->turn_lock);
+	return r;
+}
+
+/* Hand the turn to the oldest waiter, if any. */
+static void sqlite_turn_give(struct sqlite_db *sd)
+{
+	struct sqlite_waiter *w;
+
+	pthread_mutex_lock(&sd->turn_lock);
+	w = sd->waiters;
+	if (w) {
+		sd->waiters = w->next;
+		if (!sd->waiters)
+			sd->waiters_tail = &sd->waiters;
+		w->granted = true;
+		pthread_cond_signal(&w->cv);
+	} else {
+		sd->turn_held = false;
+	}
+	pthread_mutex_unlock(&sd->turn_lock);
+}
+
 static int sqlite_write_lock(struct sqlite_conn *sc)
 {
 	struct timespec ts;
@@ -115,14 +176,12 @@ static int sqlite_write_lock(struct sqlite_conn *sc)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	r = pthread_mutex_timedlock(&sc->sd->write_lock, &ts);
-	if (r == ETIMEDOUT) {
+	r = sqlite_turn_take(sc->sd, &ts);
+	if (r < 0) {
 		log_debug("sqlite writer waited %d ms for another",
 			  SQLITE_BUSY_MS);
-		return -EAGAIN;
+		return r;
 	}
-	if (r != 0)
-		return -r;
 	sc->writing = true;
 	return 0;
 }
@@ -132,7 +191,7 @@ static void sqlite_write_settle(struct sqlite_conn *sc)
 {
 	if (sc->writing && sqlite3_get_autocommit(sc->h)) {
 		sc->writing = false;
-		pthread_mutex_unlock(&sc->sd->write_lock);
+		sqlite_turn_give(sc->sd);
 	}
 }
 
@@ -287,7 +346,7 @@ out:
 	sqlite3_reset(st);
 	if (locked) {
 		sc->writing = false;
-		pthread_mutex_unlock(&sc->sd->write_lock);
+		sqlite_turn_give(sc->sd);
 	}
 	if (res)
 		sqlite_res_release(&res->base);
@@ -586,7 +645,7 @@ static void sqlite_close(struct db *db)
 		return;
 	if (sd->lock_fd >= 0)
 		close(sd->lock_fd);
-	pthread_mutex_destroy(&sd->write_lock);
+	pthread_mutex_destroy(&sd->turn_lock);
 	free(sd->path);
 	free(sd);
 	db->be_data = NULL;
@@ -606,7 +665,8 @@ static int sqlite_open(struct db *db, const char *path, char *err, size_t errsz)
 	if (!sd)
 		return -ENOMEM;
 	sd->lock_fd = -1;
-	pthread_mutex_init(&sd->write_lock, NULL);
+	pthread_mutex_init(&sd->turn_lock, NULL);
+	sd->waiters_tail = &sd->waiters;
 	db->be_data = sd;
 	r = -ENOMEM;
 	sd->path = strdup(path);
