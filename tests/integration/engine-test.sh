@@ -595,7 +595,7 @@ section_two() {
 	API_URL=$url_b
 	id=$(connect "${t}1n4" netA) && st=$(action_wait "$id")
 	check "$n: an action queued through hild B is DONE" DONE "${st:-}"
-	for _ in $(seq 100); do
+	for _ in $(seq 500); do
 		[ "$(grep -c 'woken by a notification' "$log_a")" -gt "$heard" ] && break
 		sleep 0.02
 	done

@@ -152,7 +152,7 @@ hil_wait_action() {
 	local id st
 	id=$(jq -r '.status_id // empty' "$W/api.out")
 	[ -n "$id" ] || return 0
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		hilapi GET "networking_action/$id" >/dev/null
 		st=$(jq -r .status "$W/api.out")
 		[ "$st" = DONE ] && return 0

@@ -122,7 +122,7 @@ fi
 # SIGINT stops it as cleanly as SIGTERM.
 "$HILD" -f "$HILD_CONF" >>"$HILD_LOG" 2>&1 &
 pid=$!
-for _ in $(seq 100); do "$APITEST" --probe "$HILD_URL/v0/projects" && break; sleep 0.1; done
+for _ in $(seq 300); do "$APITEST" --probe "$HILD_URL/v0/projects" && break; sleep 0.1; done
 kill -INT $pid
 wait $pid
 tap_ok $? "SIGINT stops hild with exit status 0"
@@ -131,14 +131,14 @@ tap_ok $? "SIGINT stops hild with exit status 0"
 pidfile=$(sed -n "s/^pid_file = //p" "$HILD_CONF")
 "$HILD" -f "$HILD_CONF" -d 2>>"$HILD_LOG"
 tap_ok $? "hild -d returns once detached"
-for _ in $(seq 100); do [ -s "$pidfile" ] && "$APITEST" --probe "$HILD_URL/v0/projects" && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$pidfile" ] && "$APITEST" --probe "$HILD_URL/v0/projects" && break; sleep 0.1; done
 dpid=$(cat "$pidfile" 2>/dev/null)
 [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null &&
 	[ "$(ps -o sid= -p "$dpid" | tr -d ' ')" != "$(ps -o sid= -p $$ | tr -d ' ')" ]
 tap_ok $? "the pid file names the running daemon, detached from our session"
 expect_refusal "a second hild -d fails with its reason on the terminal" "pid file|lock|busy|in use" "$HILD" -f "$HILD_CONF" -d
 kill -TERM "$dpid" 2>/dev/null
-for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 300); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
 ! kill -0 "$dpid" 2>/dev/null && [ ! -e "$pidfile" ]
 tap_ok $? "SIGTERM stops the daemon and removes its pid file"
 
