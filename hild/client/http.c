@@ -293,9 +293,13 @@ out:
 		http_reply_clear(rep);
 	if (r == -ENOMEM && whylen && why[0] == '\0')
 		snprintf(why, whylen, "out of memory");
-	http_slist_free(headers);
-	if (!conn && x.curl)
+	/* The handle points at this call's error buffer, header list and
+	 * transfer: a kept one forgets them (and keeps its connection). */
+	if (conn)
+		curl_easy_reset(x.curl);
+	else if (x.curl)
 		curl_easy_cleanup(x.curl);
+	http_slist_free(headers);
 	return r;
 }
 
