@@ -414,6 +414,11 @@ QUEUED=()
 OP_TEXT=
 repaired=$(grep -c '; repaired' "$HILD_LOG")
 read_state || rc=1
+# n1 in a project: its operation (a connect, or else a detach or revert
+# of a port with a network on it) surely changes its port.
+if [ -z "${PROJECT[n1]}" ]; then
+	api_ok POST /project/pa/connect_node '{"node": "n1"}' && read_state || rc=1
+fi
 ovs_signal ovs-vswitchd STOP
 for n in n1 n2 n3 n4 t1; do
 	queue_one "$n" connect || rc=1
