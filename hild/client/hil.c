@@ -1137,6 +1137,9 @@ static const struct cli_cmd cli_cmds[] = {
 	/* Miscellaneous. */
 	{CMD("networking-action show", "<id>", "show a networking action"),
 	 CALL("GET", "networking_action/%L"), .print = cli_print_object},
+	{CMD("obm-action show", "<id>",
+	     "show an OBM operation hild answered 202 for"),
+	 CALL("GET", "obm_action/%L"), .print = cli_print_object},
 	{CMD("list-extensions", "", "list the server's active extensions"),
 	 CALL("GET", "active_extensions"), .print = cli_print_lines},
 };

@@ -341,6 +341,10 @@ api alice GET "/obm_action/$sid"
 expect "obm_action names the node and the operation" 200 '"node":"i2".*"type":"power_off"|"type":"power_off".*"node":"i2"'
 api bob GET "/obm_action/$sid"
 expect "obm_action: bob may not look" 403 AuthorizationError
+out=$(hil obm-action show "$sid" 2>&1)
+grep -qx "status: PENDING" <<<"$out" && grep -qx "type: power_off" <<<"$out" &&
+	grep -qx "node: i2" <<<"$out"
+tap_ok $? "hil obm-action show prints it: $(tr '\n' ' ' <<<"$out")"
 kill -CONT "$(bmc bmc2 pid)"
 obm_action_done() {
 	api alice GET "/obm_action/$sid"
