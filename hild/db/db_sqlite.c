@@ -43,7 +43,8 @@ struct sqlite_db {
 	 * thread that just let go take it again at once, so a busy writer
 	 * could starve another past SQLITE_BUSY_MS. */
 	pthread_mutex_t turn_lock;
-	bool turn_held; /* a writer has the turn */
+	pthread_condattr_t turn_clock; /* waits on CLOCK_MONOTONIC */
+	bool turn_held;		       /* a writer has the turn */
 	struct sqlite_waiter *waiters, **waiters_tail; /* oldest first */
 };
 
@@ -115,7 +116,8 @@ static int sqlite_error(struct sqlite_conn *sc, int rc, const char *what)
 	return -EIO;
 }
 
-/* Wait for the writers' turn until the time until; 0 or -EAGAIN. */
+/* Wait for the writers' turn until the time until (CLOCK_MONOTONIC);
+ * 0 or -EAGAIN. */
 static int sqlite_turn_take(struct sqlite_db *sd, const struct timespec *until)
 {
 	struct sqlite_waiter w = {0}, **p;
@@ -126,7 +128,7 @@ static int sqlite_turn_take(struct sqlite_db *sd, const struct timespec *until)
 		sd->turn_held = true;
 		goto out;
 	}
-	pthread_cond_init(&w.cv, NULL);
+	pthread_cond_init(&w.cv, &sd->turn_clock);
 	*sd->waiters_tail = &w;
 	sd->waiters_tail = &w.next;
 	while (!w.granted && r == 0)
@@ -169,7 +171,7 @@ static int sqlite_write_lock(struct sqlite_conn *sc)
 	struct timespec ts;
 	int r;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_sec += SQLITE_BUSY_MS / 1000;
 	ts.tv_nsec += (SQLITE_BUSY_MS % 1000) * 1000000L;
 	if (ts.tv_nsec >= 1000000000L) {
@@ -646,6 +648,7 @@ static void sqlite_close(struct db *db)
 	if (sd->lock_fd >= 0)
 		close(sd->lock_fd);
 	pthread_mutex_destroy(&sd->turn_lock);
+	pthread_condattr_destroy(&sd->turn_clock);
 	free(sd->path);
 	free(sd);
 	db->be_data = NULL;
@@ -666,6 +669,8 @@ static int sqlite_open(struct db *db, const char *path, char *err, size_t errsz)
 		return -ENOMEM;
 	sd->lock_fd = -1;
 	pthread_mutex_init(&sd->turn_lock, NULL);
+	pthread_condattr_init(&sd->turn_clock);
+	pthread_condattr_setclock(&sd->turn_clock, CLOCK_MONOTONIC);
 	sd->waiters_tail = &sd->waiters;
 	db->be_data = sd;
 	r = -ENOMEM;
