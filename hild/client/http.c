@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,14 @@ static const struct {
 	{CURLE_PEER_FAILED_VERIFICATION, -EPROTO},
 };
 
+static int http_errno(CURLcode rc)
+{
+	for (size_t i = 0; i < sizeof(http_errs) / sizeof(http_errs[0]); i++)
+		if (http_errs[i].code == rc)
+			return http_errs[i].err;
+	return -EIO;
+}
+
 int http_global_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
@@ -54,6 +63,20 @@ int http_global_init(void)
 void http_global_cleanup(void)
 {
 	curl_global_cleanup();
+}
+
+static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+static int http_once_rc = -EIO;
+
+static void http_once_init(void)
+{
+	http_once_rc = http_global_init();
+}
+
+int http_global_init_once(void)
+{
+	pthread_once(&http_once, http_once_init);
+	return http_once_rc;
 }
 
 int http_conn_new(struct http_conn **ret_conn)
@@ -91,7 +114,7 @@ static void http_wipe_free(char *s)
 void http_reply_clear(struct http_reply *rep)
 {
 	free(rep->body);
-	free(rep->location);
+	http_wipe_free(rep->location); /* may carry a token in its query */
 	http_wipe_free(rep->header);
 	memset(rep, 0, sizeof(*rep));
 }
@@ -144,6 +167,13 @@ static size_t http_header(char *p, size_t size, size_t n, void *arg)
 
 	if (!name)
 		return len;
+	/* A new status line (after a 1xx answer, say): what an earlier
+	 * answer said is not this one's. */
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		http_wipe_free(x->rep->header);
+		x->rep->header = NULL;
+		return len;
+	}
 	nlen = strlen(name);
 	if (len <= nlen || strncasecmp(p, name, nlen) != 0 || p[nlen] != ':')
 		return len;
@@ -262,8 +292,12 @@ int http_perform(struct http_conn *conn, const struct http_request *req,
 	x.curl = conn ? conn->curl : curl_easy_init();
 	if (!x.curl || !(headers = http_headers(req)))
 		goto out;
-	if (http_setup(&x, headers, errbuf) != CURLE_OK)
+	rc = http_setup(&x, headers, errbuf);
+	if (rc != CURLE_OK) { /* an option this libcurl lacks, say */
+		r = http_errno(rc);
+		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
 		goto out;
+	}
 	rc = curl_easy_perform(x.curl);
 	if (rc == CURLE_OK || rep->stopped) {
 		curl_easy_getinfo(x.curl, CURLINFO_RESPONSE_CODE, &rep->status);
@@ -278,11 +312,7 @@ int http_perform(struct http_conn *conn, const struct http_request *req,
 			 req->max_body);
 		r = -EMSGSIZE;
 	} else {
-		r = -EIO;
-		for (size_t i = 0; i < sizeof(http_errs) / sizeof(http_errs[0]);
-		     i++)
-			if (http_errs[i].code == rc)
-				r = http_errs[i].err;
+		r = http_errno(rc);
 		snprintf(why, whylen, "%s",
 			 r == -ENOMEM ? "out of memory"
 			 : errbuf[0]  ? errbuf

@@ -18,6 +18,10 @@
 int http_global_init(void);
 void http_global_cleanup(void);
 
+/* http_global_init() once per process, for good: for a library that
+ * cannot tell when its caller's threads start.  Its result. */
+int http_global_init_once(void);
+
 /* A kept connection: requests on it reuse the open socket. */
 struct http_conn;
 
@@ -51,8 +55,9 @@ struct http_reply {
 	long status; /* HTTP status */
 	char *body;  /* NUL-terminated (NULL: empty) */
 	size_t len;
-	char *location; /* a redirect's target, or NULL */
-	char *header;	/* keep_header's value (wiped when cleared), or NULL */
+	char *location; /* a redirect's target (wiped when cleared), or NULL */
+	char *header;	/* keep_header's value in the final answer (wiped
+			 * when cleared), or NULL */
 	bool stopped;	/* the stream function stopped the transfer */
 };
 

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "client/hilclient.h"
+#include "client/http.h"
 #include "tap.h"
 
 #include <arpa/inet.h>
@@ -662,6 +663,59 @@ static void test_redirects(void)
 	close(b);
 }
 
+/* The exchange under the library: a header is kept from the final answer
+ * only (Keystone's token), not from a 1xx answer before it. */
+static void test_http_keep_header(void)
+{
+	static const char early[] =
+		"HTTP/1.1 100 Continue\r\nX-Subject-Token: early\r\n\r\n"
+		"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n"
+		"Connection: close\r\n\r\n{}";
+	static const char final[] =
+		"HTTP/1.1 100 Continue\r\n\r\n"
+		"HTTP/1.1 201 Created\r\nX-Subject-Token:  tok-1 \r\n"
+		"Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+	const char *const replies[] = {early, final};
+	const char *const want[] = {NULL, "tok-1"};
+	const char *const what[] = {"a 1xx answer's header is not kept",
+				    "the final answer's header is kept"};
+	char url[64], why[256];
+	struct http_reply rep;
+	struct http_request req = {
+		.method = "POST",
+		.url = url,
+		.body = "{}",
+		.timeout_ms = 5000,
+		.connect_timeout_ms = 5000,
+		.max_body = 1024,
+		.keep_header = "X-Subject-Token",
+	};
+	int fd, port, r;
+
+	fd = listener_new(&port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v3/auth/tokens", port);
+	is_int(http_global_init_once(), 0, "libcurl is set up");
+	for (size_t i = 0; i < 2; i++) {
+		struct serve_step st[] = {{fd, replies[i], NULL}};
+		struct serve_script s = {st, 1};
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, serve_run, &s) != 0)
+			abort();
+		r = http_perform(NULL, &req, &rep, why, sizeof(why));
+		pthread_join(t, NULL);
+		ok(r == 0 && rep.status == 201, "an answer after a 100 (%d %s)",
+		   r, why);
+		if (want[i])
+			is_str(rep.header, want[i], "%s", what[i]);
+		else
+			ok(rep.header == NULL, "%s", what[i]);
+		http_reply_clear(&rep);
+		steps_free(st, 1);
+	}
+	close(fd);
+}
+
 int main(void)
 {
 	test_labels();
@@ -672,5 +726,6 @@ int main(void)
 	test_metadata_decode();
 	test_wire();
 	test_redirects();
+	test_http_keep_header();
 	return tap_done();
 }
