@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,14 +35,6 @@ struct hil_client {
 	void *header_arg;
 	long timeout_ms;
 };
-
-static pthread_once_t client_once = PTHREAD_ONCE_INIT;
-static int client_global_rc = -EIO;
-
-static void client_global_init(void)
-{
-	client_global_rc = http_global_init();
-}
 
 /* Wipe and free a secret. */
 static void client_secret_free(char *s)
@@ -352,9 +343,8 @@ int hil_client_new(const char *endpoint, const char *user, const char *password,
 	for (const char *p = password; p && *p; p++)
 		if ((unsigned char)*p < 0x20)
 			goto out;
-	pthread_once(&client_once, client_global_init);
 	r = -EIO;
-	if (client_global_rc < 0)
+	if (http_global_init_once() < 0)
 		goto out;
 
 	r = -ENOMEM;
@@ -607,14 +597,14 @@ static int client_perform(struct hil_client *c, const char *method,
 					 "redirect without a location");
 			goto out;
 		}
-		free(next);
+		client_secret_free(next);
 		next = rep->location;
 		rep->location = NULL;
 		target = next;
 	}
 	r = 0;
 out:
-	free(next);
+	client_secret_free(next);
 	free(origin);
 	return r;
 }

@@ -23,19 +23,18 @@
 #define KT_MAX_TOKEN	8192
 #define KT_ERR_KEYSTONE "KeystoneError"
 
-__attribute__((format(printf, 4, 5))) static int
-kt_error(struct hil_error *err, long status, int r, const char *fmt, ...)
+/* Fill err (type type) and return r. */
+__attribute__((format(printf, 5, 6))) static int kt_error(struct hil_error *err,
+							  long status, int r,
+							  const char *type,
+							  const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!err)
 		return r;
 	err->status = status;
-	snprintf(err->type, sizeof(err->type), "%s",
-		 r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EIO ||
-				 r == -EHOSTUNREACH || r == -ECONNRESET
-			 ? HIL_ERR_CONNECTION
-			 : KT_ERR_KEYSTONE);
+	snprintf(err->type, sizeof(err->type), "%s", type);
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -62,7 +61,7 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 	int r;
 
 	if (!a || !ret_token || !a->auth_url || !a->username || !a->password)
-		return kt_error(err, 0, -EINVAL,
+		return kt_error(err, 0, -EINVAL, KT_ERR_KEYSTONE,
 				"OS_AUTH_URL, OS_USERNAME and OS_PASSWORD "
 				"are needed to get a Keystone token");
 	n = strlen(a->auth_url);
@@ -73,7 +72,7 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 	if ((strncmp(a->auth_url, "http://", 7) != 0 &&
 	     strncmp(a->auth_url, "https://", 8) != 0) ||
 	    n + 32 > sizeof(url) || strpbrk(a->auth_url, "?# \t\r\n"))
-		return kt_error(err, 0, -EINVAL,
+		return kt_error(err, 0, -EINVAL, KT_ERR_KEYSTONE,
 				"OS_AUTH_URL must be an http or https URL "
 				"without query");
 	snprintf(url, sizeof(url), "%.*s/v3/auth/tokens?nocatalog", (int)n,
@@ -82,7 +81,12 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 				 a->password, a->project_id, a->project_name,
 				 kt_domain(a->project_domain_id));
 	if (!body) {
-		r = kt_error(err, 0, -ENOMEM, "out of memory");
+		r = kt_error(err, 0, -ENOMEM, KT_ERR_KEYSTONE, "out of memory");
+		goto out;
+	}
+	if (http_global_init_once() < 0) {
+		r = kt_error(err, 0, -EIO, HIL_ERR_CONNECTION,
+			     "could not set up libcurl");
 		goto out;
 	}
 	req.url = url;
@@ -93,17 +97,18 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 	r = http_perform(NULL, &req, &rep, why, sizeof(why));
 	if (r == -ENOMEM || r == -EMSGSIZE) {
 		r = r == -EMSGSIZE ? -EPROTO : r;
-		kt_error(err, 0, r, "Keystone at '%.*s': %s", (int)n,
-			 a->auth_url, why);
-		goto out;
-	}
-	if (r < 0) {
-		kt_error(err, 0, r, "could not reach Keystone at '%.*s': %s",
+		kt_error(err, 0, r, KT_ERR_KEYSTONE, "Keystone at '%.*s': %s",
 			 (int)n, a->auth_url, why);
 		goto out;
 	}
+	if (r < 0) {
+		kt_error(err, 0, r, HIL_ERR_CONNECTION,
+			 "could not reach Keystone at '%.*s': %s", (int)n,
+			 a->auth_url, why);
+		goto out;
+	}
 	if (rep.status == 401 || rep.status == 403) {
-		r = kt_error(err, rep.status, -EACCES,
+		r = kt_error(err, rep.status, -EACCES, KT_ERR_KEYSTONE,
 			     "Keystone refused the credentials of '%s' "
 			     "(HTTP %ld)",
 			     a->username, rep.status);
@@ -111,7 +116,7 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 	}
 	if (rep.status != 201 || !rep.header || !*rep.header ||
 	    strlen(rep.header) > KT_MAX_TOKEN) {
-		r = kt_error(err, rep.status, -EPROTO,
+		r = kt_error(err, rep.status, -EPROTO, KT_ERR_KEYSTONE,
 			     "Keystone answered HTTP %ld without a token",
 			     rep.status);
 		goto out;
