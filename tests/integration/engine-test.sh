@@ -202,7 +202,7 @@ section_order() {
 
 # --- batching, lost port ------------------------------------------------
 section_batch() {
-	local n=batch j=$W/batch.journal ids=() rc st opens
+	local n=batch j=$W/batch.journal ids=() st opens
 	local N=8 hold=$W/batch.hold
 	start "$n" "sqlite://$W/$n.db" "plugin.mock.hold_file = $hold" || return
 	topo_networks netA=101 && topo_switches 1 $N
@@ -218,11 +218,8 @@ section_batch() {
 		ids+=("$(connect "s1n$p" netA)")
 	done
 	rm -f "$hold"
-	rc=0
-	for id in "${ids[@]}"; do
-		[ "$(action_wait "$id" 60)" = DONE ] || rc=1
-	done
-	tap_ok $rc "$n: $N connects on one slow switch end DONE"
+	all_done "${ids[@]}"
+	tap_ok $? "$n: $N connects on one slow switch end DONE"
 	opens=$(journal_count "$j" '^open s1 ')
 	[ "$opens" -lt $N ]
 	tap_ok $? "$n: applied in fewer sessions than actions ($opens for $N)"
@@ -284,15 +281,8 @@ section_commit() {
 			"$(connect s1n5 netA)" "$(connect s1n6 netB vlan/102)")
 	tap_ok $? "$n: one action in flight, six more queued behind it"
 	rm -f "$hold"
-	rc=0
-	for id in "$busy" "${ids[@]}"; do
-		st=$(action_wait "$id" 60)
-		[ "$st" = DONE ] || {
-			rc=1
-			echo "# $id: $st"
-		}
-	done
-	tap_ok $rc "$n: all seven end DONE"
+	all_done "$busy" "${ids[@]}"
+	tap_ok $? "$n: all seven end DONE"
 	check "$n: two commits, of 1 and 6 changes" "commit s1 1
 commit s1 6" "$(grep '^commit ' "$j")"
 	check "$n: the six changes are applied in queue order" \
@@ -396,7 +386,7 @@ revert s1 gi1/0/4" "$(grep -E '^(set|revert) ' "$j")"
 
 # --- parallelism across switches -----------------------------------------
 section_parallel() {
-	local n=parallel j=$W/parallel.journal K=4 ids=() rc first
+	local n=parallel j=$W/parallel.journal K=4 ids=() first
 	local hold=$W/parallel.hold
 	start "$n" "sqlite://$W/$n.db" "plugin.mock.hold_file = $hold" || return
 	topo_networks netA=101 && topo_switches $K 1
@@ -412,11 +402,8 @@ section_parallel() {
 		sleep 0.01
 	done
 	rm -f "$hold"
-	rc=0
-	for id in "${ids[@]}"; do
-		[ "$(action_wait "$id" 60)" = DONE ] || rc=1
-	done
-	tap_ok $rc "$n: one connect on each of $K switches ends DONE"
+	all_done "${ids[@]}"
+	tap_ok $? "$n: one connect on each of $K switches ends DONE"
 	first=$(head -n $K "$j" | grep -c '^open ')
 	check "$n: all $K sessions open before the first change completes" \
 		"$K" "$first"
@@ -473,7 +460,7 @@ section_deadline() {
 # queue nothing; the three are applied as usual, and then the fourth is
 # accepted.
 section_limit() {
-	local n=limit ids=() rc id p
+	local n=limit ids=() id p
 	start "$n" "sqlite://$W/$n.db" "max_pending_actions = 3" \
 		"switch_timeout = 30" "plugin.mock.delay_ms = 5000" || return
 	topo_networks netA=101 && topo_switches 1 5
@@ -493,11 +480,8 @@ section_limit() {
 	tap_ok $? "$n: so is a revert"
 	check "$n: ... and neither queued anything" 3 \
 		"$(pending_count "sqlite://$W/$n.db")"
-	rc=0
-	for id in "${ids[@]}"; do
-		[ "$(action_wait "$id" 60)" = DONE ] || rc=1
-	done
-	tap_ok $rc "$n: the three accepted actions end DONE"
+	all_done "${ids[@]}"
+	tap_ok $? "$n: the three accepted actions end DONE"
 	id=$(connect s1n4 netA) && [ "$(action_wait "$id" 60)" = DONE ]
 	tap_ok $? "$n: then the fourth is accepted and done"
 	check "$n: the four ports carry netA, the fifth nothing" \
@@ -537,10 +521,8 @@ section_crash() {
 				fi
 			done
 		done
-		rc=0
-		for id in "${ids[@]:0:4}"; do
-			[ "$(action_wait "$id" 60)" = DONE ] || rc=1
-		done
+		all_done "${ids[@]:0:4}"
+		rc=$?
 		wait_open "$j" "${sw}2" "$opens" || rc=1
 		tap_ok $rc "$n round $round: the first switch's 4 actions are DONE, the second's in flight"
 		kill -KILL "$HILD_PID"
@@ -550,15 +532,8 @@ section_crash() {
 		check "$n round $round: killed with 4 of 8 actions pending" 4 \
 			"$(pending_count "$db")"
 		hild_start "$n round $round: restart after kill -9" || return
-		rc=0
-		for id in "${ids[@]}"; do
-			st=$(action_wait "$id" 60)
-			[ "$st" = DONE ] || {
-				rc=1
-				echo "# $id: $st"
-			}
-		done
-		tap_ok $rc "$n round $round: after the restart all 8 actions are DONE"
+		all_done "${ids[@]}"
+		tap_ok $? "$n round $round: after the restart all 8 actions are DONE"
 		for s in 1 2; do
 			readback_vs_db "$n round $round" "$state" "$sw$s" "${ports[@]}"
 		done

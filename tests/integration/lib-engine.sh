@@ -140,6 +140,20 @@ action_wait() {
 	done
 }
 
+# all_done ID...: wait for each action (60 s each); non-zero unless every
+# one ends DONE, naming those that did not in TAP comments.
+all_done() {
+	local id st rc=0
+	for id in "$@"; do
+		st=$(action_wait "$id" 60)
+		[ "$st" = DONE ] || {
+			rc=1
+			echo "# $id: ${st:-unreadable}"
+		}
+	done
+	return $rc
+}
+
 # port_networks SWITCH PORT: what the database says the port carries, as
 # sorted "CHANNEL NETWORK" lines (show_port).
 port_networks() {
