@@ -258,9 +258,9 @@ static void ks_fini(void)
 		explicit_bzero(ks.cache, ks.nslots * sizeof(*ks.cache));
 	free(ks.cache);
 	ks.cache = NULL;
-	ksh_secret_free(ks.password);
+	http_secret_free(ks.password);
 	ks.password = NULL;
-	ksh_secret_free(ks.service_token);
+	http_secret_free(ks.service_token);
 	ks.service_token = NULL;
 	if (ks.http_ready)
 		http_global_cleanup();
@@ -425,7 +425,7 @@ static int ks_service_login(char **ret_token, int64_t *ret_renew_ms)
 		return -ENOMEM;
 	r = ks_http("POST", "/auth/tokens?nocatalog", NULL, body, &rep, why,
 		    sizeof(why));
-	ksh_secret_free(body);
+	http_secret_free(body);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -479,7 +479,7 @@ static int ks_service_token(uint64_t stale_gen, bool renew, char **ret_token,
 	    (renew && ks.service_gen == stale_gen)) {
 		r = ks_service_login(&fresh, &renew_ms);
 		if (r == 0) {
-			ksh_secret_free(ks.service_token);
+			http_secret_free(ks.service_token);
 			ks.service_token = fresh;
 			ks.service_renew_ms = renew_ms;
 			ks.service_gen++;
@@ -655,9 +655,9 @@ static int ks_validate(const char *token, struct ks_entry *e)
 		http_reply_clear(&rep);
 		r = ks_http("GET", "/auth/tokens?nocatalog", headers, NULL,
 			    &rep, why, sizeof(why));
-		ksh_secret_free(auth_line);
+		http_secret_free(auth_line);
 		auth_line = NULL;
-		ksh_secret_free(svc);
+		http_secret_free(svc);
 		svc = NULL;
 		if (r < 0) {
 			if (r != -ENOMEM)
@@ -698,9 +698,9 @@ static int ks_validate(const char *token, struct ks_entry *e)
 	}
 out:
 	http_reply_clear(&rep);
-	ksh_secret_free(auth_line);
-	ksh_secret_free(svc);
-	ksh_secret_free(subject_line);
+	http_secret_free(auth_line);
+	http_secret_free(svc);
+	http_secret_free(subject_line);
 	return r;
 }
 

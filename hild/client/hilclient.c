@@ -36,15 +36,6 @@ struct hil_client {
 	long timeout_ms;
 };
 
-/* Wipe and free a secret. */
-static void client_secret_free(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 /* Copy src into dst (size bytes), replacing control characters. */
 static void client_copy_text(char *dst, size_t size, const char *src,
 			     size_t len)
@@ -385,8 +376,8 @@ struct hil_client *hil_client_free(struct hil_client *c)
 		return NULL;
 	http_conn_free(c->conn);
 	for (size_t i = 0; i < c->n_headers; i++)
-		client_secret_free(c->headers[i]);
-	client_secret_free(c->password);
+		http_secret_free(c->headers[i]);
+	http_secret_free(c->password);
 	free(c->user);
 	free(c->origin);
 	free(c->endpoint);
@@ -442,7 +433,7 @@ int hil_client_set_header(struct hil_client *c, const char *header)
 		    c->headers[i][name_len] == ':')
 			break;
 	if (i < c->n_headers) {
-		client_secret_free(c->headers[i]);
+		http_secret_free(c->headers[i]);
 		if (copy) {
 			c->headers[i] = copy;
 			return 0;
@@ -454,7 +445,7 @@ int hil_client_set_header(struct hil_client *c, const char *header)
 	if (!copy)
 		return 0;
 	if (c->n_headers >= HIL_CLIENT_MAX_HEADERS) {
-		client_secret_free(copy);
+		http_secret_free(copy);
 		return -E2BIG;
 	}
 	c->headers[c->n_headers++] = copy;
@@ -508,7 +499,7 @@ static int client_headers(const struct hil_client *c, bool with_secrets,
 			snprintf(why, sizeof(why), "not a header line");
 		}
 		if (r < 0) {
-			client_secret_free(fresh);
+			http_secret_free(fresh);
 			client_error_set(err, 0, HIL_ERR_CREDENTIAL,
 					 "could not make a credential: %s",
 					 why[0] ? why : strerror(-r));
@@ -572,7 +563,7 @@ static int client_perform(struct hil_client *c, const char *method,
 		req.user = same ? c->user : NULL;
 		req.password = same ? c->password : NULL;
 		r = http_perform(c->conn, &req, rep, why, sizeof(why));
-		client_secret_free(fresh);
+		http_secret_free(fresh);
 		fresh = NULL;
 		if (r < 0) {
 			client_error_set(err, 0,
@@ -597,14 +588,14 @@ static int client_perform(struct hil_client *c, const char *method,
 					 "redirect without a location");
 			goto out;
 		}
-		client_secret_free(next);
+		http_secret_free(next);
 		next = rep->location;
 		rep->location = NULL;
 		target = next;
 	}
 	r = 0;
 out:
-	client_secret_free(next);
+	http_secret_free(next);
 	free(origin);
 	return r;
 }
@@ -670,7 +661,7 @@ out:
 	json_decref(reply);
 	http_reply_clear(&rep);
 	/* A body may carry a password (user create, OBM settings). */
-	client_secret_free(text);
+	http_secret_free(text);
 	free(url);
 	free(path);
 	return r;

@@ -103,7 +103,7 @@ struct http_conn *http_conn_free(struct http_conn *conn)
 	return NULL;
 }
 
-static void http_wipe_free(char *s)
+void http_secret_free(char *s)
 {
 	if (s) {
 		explicit_bzero(s, strlen(s));
@@ -114,8 +114,8 @@ static void http_wipe_free(char *s)
 void http_reply_clear(struct http_reply *rep)
 {
 	free(rep->body);
-	http_wipe_free(rep->location); /* may carry a token in its query */
-	http_wipe_free(rep->header);
+	http_secret_free(rep->location); /* may carry a token in its query */
+	http_secret_free(rep->header);
 	memset(rep, 0, sizeof(*rep));
 }
 
@@ -170,7 +170,7 @@ static size_t http_header(char *p, size_t size, size_t n, void *arg)
 	/* A new status line (after a 1xx answer, say): what an earlier
 	 * answer said is not this one's. */
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		http_wipe_free(x->rep->header);
+		http_secret_free(x->rep->header);
 		x->rep->header = NULL;
 		return len;
 	}
@@ -183,7 +183,7 @@ static size_t http_header(char *p, size_t size, size_t n, void *arg)
 	while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
 			   end[-1] == ' ' || end[-1] == '\t'))
 		end--;
-	http_wipe_free(x->rep->header);
+	http_secret_free(x->rep->header);
 	x->rep->header = strndup(v, (size_t)(end - v));
 	return x->rep->header ? len : 0;
 }
@@ -222,8 +222,9 @@ fail:
 	return NULL;
 }
 
-/* Everything is set afresh (curl_easy_reset keeps the open connection),
- * so nothing of an earlier request leaks into this one. */
+/* Set every option of this request on a handle that is fresh or was
+ * reset after its last request (http_perform), so nothing of an earlier
+ * request leaks into this one. */
 static CURLcode http_setup(struct http_xfer *x, struct curl_slist *headers,
 			   char *errbuf)
 {
@@ -231,7 +232,6 @@ static CURLcode http_setup(struct http_xfer *x, struct curl_slist *headers,
 	CURL *h = x->curl;
 	CURLcode rc = CURLE_OK;
 
-	curl_easy_reset(h);
 #define SET(opt, val)                                                          \
 	do {                                                                   \
 		if (rc == CURLE_OK)                                            \
@@ -324,7 +324,8 @@ out:
 	if (r == -ENOMEM && whylen && why[0] == '\0')
 		snprintf(why, whylen, "out of memory");
 	/* The handle points at this call's error buffer, header list and
-	 * transfer: a kept one forgets them (and keeps its connection). */
+	 * transfer: a kept one forgets them, and every option, before its
+	 * next request (and keeps its connection). */
 	if (conn)
 		curl_easy_reset(x.curl);
 	else if (x.curl)

@@ -73,6 +73,9 @@ struct http_reply {
 int http_perform(struct http_conn *conn, const struct http_request *req,
 		 struct http_reply *rep, char *why, size_t whylen);
 
+/* Free a secret string after wiping it; accepts NULL. */
+void http_secret_free(char *s);
+
 /* Free what rep holds, wiping the kept header; rep is emptied. */
 void http_reply_clear(struct http_reply *rep);
 

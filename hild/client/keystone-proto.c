@@ -1,22 +1,12 @@
 /*
- * keystone-proto.c - the password-auth body Keystone is sent, and the
- * wiping of secrets (see keystone-proto.h).
+ * keystone-proto.c - the password-auth body Keystone is sent (see
+ * keystone-proto.h).
  */
 #include "config.h"
 
 #include "keystone-proto.h"
 
 #include <jansson.h>
-#include <stdlib.h>
-#include <string.h>
-
-void ksh_secret_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 char *ksh_password_body(const char *user, const char *user_domain,
 			const char *password, const char *project_id,

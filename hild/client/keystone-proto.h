@@ -15,14 +15,11 @@
 #define KSH_MAX_REPLY (1 << 20)		/* bytes of an answer */
 #define KSH_SUBJECT   "X-Subject-Token" /* the header with the token */
 
-/* Free a secret string after wiping it; accepts NULL. */
-void ksh_secret_free(char *s);
-
 /*
  * The body of a password authentication (POST /v3/auth/tokens) for user
  * in user_domain (domain ids), scoped to the project project_id, or else
  * project_name in project_domain, or unscoped when both are NULL or
- * empty.  Returns the JSON text (free it with ksh_secret_free: it holds
+ * empty.  Returns the JSON text (free it with http_secret_free: it holds
  * the password), or NULL when out of memory.
  */
 char *ksh_password_body(const char *user, const char *user_domain,

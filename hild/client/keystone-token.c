@@ -125,7 +125,7 @@ int hil_keystone_token(const struct hil_keystone_auth *a, char **ret_token,
 	rep.header = NULL;
 	r = 0;
 out:
-	ksh_secret_free(body);
+	http_secret_free(body);
 	http_reply_clear(&rep);
 	return r;
 }
